@@ -1,0 +1,32 @@
+# make lab: open the workbook; make test: run every test. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: lab test notebooks solutions benchmark clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[instructor,test]"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_welcome.ipynb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --durations=10
+
+# maintainers: regenerate notebooks/ from solutions/, or re-run the solutions and store their outputs
+notebooks: $(STAMP)
+	$(BIN)/python -m workbook generate
+
+solutions: $(STAMP)
+	$(BIN)/python -m workbook execute
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/check_speed.py
+
+clean:
+	rm -rf $(VENV) build notebooks/bookshelf notebooks/instance notebooks/backups notebooks/.workbook

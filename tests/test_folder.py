@@ -1,0 +1,82 @@
+"""start_chapter restores what is missing and never loses a learner's file."""
+
+import pytest
+
+from workbook import chapters, folder, start_chapter
+from workbook.errors import LearnerError
+
+INIT = "bookshelf/__init__.py"
+
+
+@pytest.fixture
+def chapter_folder(tmp_path, monkeypatch):
+    (tmp_path / "01_flask.ipynb").write_text("{}", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_missing_files_are_restored_from_the_reference(chapter_folder, capsys):
+    start_chapter("01")
+    assert (chapter_folder / INIT).read_text(encoding="utf-8") == chapters.state_before("01")[INIT]
+    assert "restored from the reference: bookshelf/__init__.py" in capsys.readouterr().out
+
+
+def test_folders_the_chapter_writes_into_exist(chapter_folder):
+    start_chapter("01")
+    assert (chapter_folder / "bookshelf" / "templates" / "main").is_dir()
+
+
+def test_learner_file_is_kept_without_reset(chapter_folder, capsys):
+    (chapter_folder / "bookshelf").mkdir()
+    (chapter_folder / INIT).write_text("# mine\n", encoding="utf-8")
+    start_chapter("01")
+    assert (chapter_folder / INIT).read_text(encoding="utf-8") == "# mine\n"
+    assert "kept your own version of: bookshelf/__init__.py" in capsys.readouterr().out
+    assert not (chapter_folder / "backups").exists()
+
+
+def test_reset_backs_up_before_replacing(chapter_folder):
+    (chapter_folder / "bookshelf").mkdir()
+    mine = "# mine, with ünïcode\r\n".encode()
+    (chapter_folder / INIT).write_bytes(mine)
+    done = folder.prepare(chapter_folder, "01", reset=True)
+    assert (chapter_folder / done.backup / INIT).read_bytes() == mine
+    assert (chapter_folder / INIT).read_text(encoding="utf-8") == chapters.state_before("01")[INIT]
+
+
+def test_two_resets_in_one_second_keep_both_backups(chapter_folder):
+    (chapter_folder / "bookshelf").mkdir()
+    backups = []
+    for version in ("# first\n", "# second\n"):
+        (chapter_folder / INIT).write_text(version, encoding="utf-8")
+        backups.append(folder.prepare(chapter_folder, "01", reset=True).backup)
+    assert backups[0] != backups[1]
+    assert [(chapter_folder / b / INIT).read_text(encoding="utf-8") for b in backups] == ["# first\n", "# second\n"]
+
+
+def test_reset_of_an_unchanged_folder_makes_no_backup(chapter_folder):
+    folder.prepare(chapter_folder, "01")
+    assert folder.prepare(chapter_folder, "01", reset=True).backup is None
+
+
+def test_workbook_top_folder_is_refused(monkeypatch):
+    monkeypatch.chdir(chapters.ROOT)
+    with pytest.raises(LearnerError, match="Open the chapters from notebooks/"):
+        start_chapter("01")
+
+
+def test_folder_without_notebook_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(LearnerError, match="not a chapter's folder"):
+        start_chapter("01")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_chapter_names_the_real_ones(chapter_folder):
+    with pytest.raises(LearnerError, match="the chapters are 00, 01"):
+        start_chapter("42")
+
+
+def test_file_text_matches_what_writefile_writes():
+    body = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"
+    assert chapters.file_text(body) == "def f():\n    return 1\n"

@@ -1,0 +1,78 @@
+"""Import the learner's Bookshelf package afresh and build its app."""
+
+import importlib
+import shutil
+import sys
+import traceback
+from pathlib import Path
+
+from .errors import LearnerError
+
+PACKAGE = "bookshelf"
+TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test"}
+
+
+def forget_package(folder: Path) -> None:
+    """Drop every imported Bookshelf module and its bytecode, so the next import reads the files."""
+    for name in list(sys.modules):
+        if name == PACKAGE or name.startswith(PACKAGE + "."):
+            del sys.modules[name]
+    # a file rewritten within the same second and at the same size can look unchanged to a .pyc
+    for cache in (folder / PACKAGE).rglob("__pycache__"):
+        shutil.rmtree(cache, ignore_errors=True)
+    importlib.invalidate_caches()
+
+
+def _learner_location(error: BaseException, folder: Path) -> str:
+    """Name the deepest place in the learner's files that an exception passed through."""
+    where = ""
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = Path(frame.filename)
+        if path.is_relative_to(folder):
+            where = f"{path.relative_to(folder).as_posix()}, line {frame.lineno}"
+    return where
+
+
+def load_create_app(folder: Path):
+    """Import bookshelf from the folder afresh and return its create_app, or say what to fix."""
+    folder = Path(folder).resolve()
+    init = folder / PACKAGE / "__init__.py"
+    if not init.exists():
+        raise LearnerError(
+            f"There is no {PACKAGE}/__init__.py in {folder}. Run the chapter's first code cell "
+            "(start_chapter) and the %%writefile cells above this one, then try again."
+        )
+    forget_package(folder)
+    if sys.path[:1] != [str(folder)]:
+        sys.path.insert(0, str(folder))
+    try:
+        package = importlib.import_module(PACKAGE)
+    except SyntaxError as error:
+        where = Path(error.filename or init)
+        shown = where.relative_to(folder).as_posix() if where.is_relative_to(folder) else where
+        raise LearnerError(
+            f"{shown}, line {error.lineno}: {error.msg}. "
+            "Fix the %%writefile cell that writes this file, run it, then run this cell again."
+        ) from None
+    except ModuleNotFoundError as error:
+        if error.name and error.name.startswith(PACKAGE):
+            raise LearnerError(
+                f"Bookshelf imports {error.name}, which has not been written yet. "
+                "Run the %%writefile cells above (or start_chapter at the top of the notebook), then try again."
+            ) from None
+        raise
+    if package.__file__ is None or not Path(package.__file__).resolve().is_relative_to(folder):
+        raise LearnerError(f"`import {PACKAGE}` found {package.__file__}, not the package in {folder}.")
+    create_app = getattr(package, "create_app", None)
+    if not callable(create_app):
+        raise LearnerError(
+            f"{PACKAGE}/__init__.py has no create_app() function. "
+            "Write the application factory there (the %%writefile cell of chapter 01), then try again."
+        )
+    return create_app
+
+
+def fresh_app(test_config: dict | None = None):
+    """Return create_app(test config) from the current files, with TESTING on."""
+    create_app = load_create_app(Path.cwd())
+    return create_app({**TEST_CONFIG, **(test_config or {})})

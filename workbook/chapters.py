@@ -1,0 +1,152 @@
+"""Read the chapters, their exercises and the reference Bookshelf from the solution notebooks."""
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .errors import LearnerError
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOKS = ROOT / "notebooks"
+CHECKS = ROOT / "tests" / "checks"
+
+WRITEFILE = re.compile(r"^%%writefile\s+(?P<path>\S+)\s*$")
+CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](?P<id>\d\d\.\d+)["']\s*\)""")
+CHAPTER_FILE = re.compile(r"^(?P<number>\d\d)_\w+\.ipynb$")
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """One %%writefile cell: where it stands and what it writes."""
+
+    cell_index: int
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise: its id, its check cell and the solution cells it asks for."""
+
+    id: str
+    chapter: str
+    check_cell: int
+    solution_cells: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter notebook with the files it writes and the exercises it checks."""
+
+    number: str
+    name: str
+    title: str
+    files: tuple[WrittenFile, ...]
+    exercises: tuple[Exercise, ...]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.ipynb"
+
+    def check_file(self) -> Path:
+        return CHECKS / f"test_{self.name}.py"
+
+
+def is_solution_cell(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+def file_text(body: str) -> str:
+    """Return what IPython's %%writefile writes for a cell body, without nbgrader's markers."""
+    lines, hidden = [], False
+    for line in body.split("\n"):
+        if HIDDEN_BEGIN in line:
+            hidden = True
+        elif HIDDEN_END in line:
+            hidden = False
+        elif not hidden and not any(marker in line for marker in SOLUTION_MARKERS):
+            lines.append(line)
+    text = "\n".join(lines)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def writefile_cell(cell) -> tuple[str, str] | None:
+    """Return (path, body) of a %%writefile code cell, or None for any other cell."""
+    if cell.cell_type != "code":
+        return None
+    first, _, body = cell.source.partition("\n")
+    match = WRITEFILE.match(first.strip())
+    return (match["path"], body) if match else None
+
+
+def read_chapter(path: Path) -> Chapter:
+    """Parse one solution notebook into a Chapter."""
+    number = CHAPTER_FILE.match(path.name)["number"]
+    nb = nbformat.read(path, as_version=4)
+    heading = next((c.source.split("\n", 1)[0] for c in nb.cells if c.cell_type == "markdown"), path.stem)
+    # "# 01 · Flask: ..." gives the title "Flask: ..."
+    title = re.sub(r"^#*\s*\d\d\s*·\s*", "", heading).strip()
+    files, exercises, pending = [], [], []
+    for index, cell in enumerate(nb.cells):
+        written = writefile_cell(cell)
+        if written:
+            files.append(WrittenFile(index, written[0], file_text(written[1])))
+        if is_solution_cell(cell):
+            pending.append(index)
+        if cell.cell_type == "code":
+            for match in CHECK_CALL.finditer(cell.source):
+                exercises.append(Exercise(match["id"], number, index, tuple(pending)))
+                pending = []
+    return Chapter(number, path.stem, title, tuple(files), tuple(exercises))
+
+
+@functools.cache
+def _chapters(stamp) -> tuple[Chapter, ...]:
+    return tuple(read_chapter(path) for path, _ in stamp)
+
+
+def all_chapters() -> tuple[Chapter, ...]:
+    """Return every chapter in order, re-read only when a solution notebook changed."""
+    if not SOLUTIONS.is_dir():
+        raise LearnerError(
+            f"The solution notebooks are not in {SOLUTIONS}. "
+            "Install the workbook from its folder with `pip install -e .` (the README's set-up does this)."
+        )
+    paths = sorted(p for p in SOLUTIONS.glob("*.ipynb") if CHAPTER_FILE.match(p.name))
+    return _chapters(tuple((p, p.stat().st_mtime_ns) for p in paths))
+
+
+def chapter(number: str) -> Chapter:
+    """Return the chapter with this two-digit number, or explain which ones exist."""
+    number = f"{int(number):02d}" if str(number).isdigit() else str(number)
+    for found in all_chapters():
+        if found.number == number:
+            return found
+    known = ", ".join(c.number for c in all_chapters())
+    raise LearnerError(f"There is no chapter {number!r}; the chapters are {known}.")
+
+
+def exercise(exercise_id: str) -> Exercise:
+    """Return the exercise with this id (like "01.2"), or explain which ones exist."""
+    for found in all_chapters():
+        for candidate in found.exercises:
+            if candidate.id == exercise_id:
+                return candidate
+    known = ", ".join(e.id for c in all_chapters() for e in c.exercises)
+    raise LearnerError(f"There is no exercise {exercise_id!r}; the exercises are {known}.")
+
+
+def state_before(number: str) -> dict[str, str]:
+    """Return the reference files, path to text, as they stand when a chapter starts."""
+    files: dict[str, str] = {}
+    for earlier in all_chapters():
+        if earlier.number >= chapter(number).number:
+            break
+        files.update((f.path, f.text) for f in earlier.files)
+    return files

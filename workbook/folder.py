@@ -1,0 +1,99 @@
+"""Bring the learner's folder to the state a chapter expects, keeping every file safe."""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import chapters
+from .errors import LearnerError
+
+BACKUPS = "backups"
+
+
+@dataclass
+class Preparation:
+    """What start_chapter did to the folder."""
+
+    restored: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    reset: list[str] = field(default_factory=list)
+    backup: Path | None = None
+
+    def summary(self, chapter: "chapters.Chapter") -> str:
+        lines = [f"Chapter {chapter.number} is ready: {chapter.title}"]
+        if self.restored:
+            lines.append(f"  restored from the reference: {', '.join(self.restored)}")
+        if self.reset:
+            lines.append(f"  reset to the reference: {', '.join(self.reset)}")
+        if self.backup:
+            lines.append(f"  your versions were saved in {self.backup.as_posix()}/")
+        if self.kept:
+            lines.append(f"  kept your own version of: {', '.join(self.kept)}")
+            lines.append(f'  (to replace them with the reference, run start_chapter("{chapter.number}", reset=True))')
+        return "\n".join(lines)
+
+
+def ensure_workbook_folder(folder: Path) -> None:
+    """Refuse folders where a chapter would scatter files the learner does not expect."""
+    if (folder / "pyproject.toml").exists() and (folder / "workbook").is_dir():
+        raise LearnerError(
+            f"This notebook is running in the workbook's top folder ({folder}). "
+            "Open the chapters from notebooks/ instead, so that Bookshelf is written there."
+        )
+    if not any(folder.glob("*.ipynb")):
+        raise LearnerError(
+            f"There is no notebook in {folder}, so this is not a chapter's folder. "
+            "Open the chapter notebook from the folder where it is saved (notebooks/) and run it there."
+        )
+
+
+def new_backup_folder(folder: Path) -> Path:
+    """Create and return an unused timestamped folder under backups/."""
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+    for attempt in range(1000):
+        candidate = folder / BACKUPS / (stamp if attempt == 0 else f"{stamp}_{attempt}")
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            continue
+    raise LearnerError(f"Could not create a new backup folder in {folder / BACKUPS}; please tidy it up.")
+
+
+def back_up(folder: Path, relative_paths: list[str]) -> Path:
+    """Copy these files into a new timestamped backup folder and return it."""
+    target = new_backup_folder(folder)
+    for relative in relative_paths:
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes((folder / relative).read_bytes())
+    return target
+
+
+def prepare(folder: Path, number: str, reset: bool = False) -> Preparation:
+    """Restore missing reference files for a chapter; replace differing ones only on reset, after a backup."""
+    chapter = chapters.chapter(number)
+    reference = chapters.state_before(chapter.number)
+    done = Preparation()
+    differing = []
+    for relative, text in reference.items():
+        path = folder / relative
+        if not path.exists():
+            done.restored.append(relative)
+        elif path.read_text(encoding="utf-8", errors="replace") != text:
+            differing.append(relative)
+    if reset and differing:
+        done.backup = back_up(folder, differing).relative_to(folder)
+        done.reset = differing
+    else:
+        done.kept = differing
+    for relative in done.restored + done.reset:
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # newline="" keeps the reference's "\n" on Windows, so it compares equal next time
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(reference[relative])
+    # %%writefile does not create folders: make the ones this chapter writes into
+    for written in chapter.files:
+        (folder / written.path).parent.mkdir(parents=True, exist_ok=True)
+    return done
