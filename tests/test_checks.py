@@ -128,3 +128,9 @@ def test_progress_table_lists_every_exercise(chapter00, capsys):
     total = sum(len(c.exercises) for c in chapters.all_chapters())
     assert "00.1      ✔ passed" in table and "01.1      · not tried" in table
     assert table.rstrip().endswith(f"1 of {total} exercises solved.")
+
+
+def test_blank_exercise_points_at_the_stub(chapter00):
+    write_files(chapter00, {"bookshelf/__init__.py": WRONG_GREETING.replace('return "Hello"', "raise NotImplementedError()")})
+    text = run(chapter00, "00.1")[1]
+    assert "bookshelf/__init__.py, line 11 still raises NotImplementedError: replace those two lines" in text

@@ -42,8 +42,10 @@ def describe(error: BaseException, folder: Path) -> dict:
     if isinstance(error, AssertionError):
         lines = str(error).strip().splitlines() or ["assertion failed"]
         return {"message": "\n".join(lines[:4])[:600]}
-    message = f"{type(error).__name__}: {error}".strip().rstrip(":")
     where = _learner_location(error, folder)
+    if isinstance(error, NotImplementedError) and where:
+        return {"message": f"{where} still raises NotImplementedError: replace those two lines with your code."}
+    message = f"{type(error).__name__}: {error}".strip().rstrip(":")
     return {"message": message[:600] + (f" (in {where})" if where else "")}
 
 
