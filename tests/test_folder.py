@@ -80,3 +80,13 @@ def test_unknown_chapter_names_the_real_ones(chapter_folder):
 def test_file_text_matches_what_writefile_writes():
     body = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"
     assert chapters.file_text(body) == "def f():\n    return 1\n"
+
+
+def test_chapter_start_puts_this_environments_scripts_on_path(chapter_folder, monkeypatch):
+    import os
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setenv("PATH", "/usr/bin")
+    start_chapter("01")
+    assert os.environ["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)

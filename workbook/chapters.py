@@ -1,11 +1,10 @@
 """Read the chapters, their exercises and the reference Bookshelf from the solution notebooks."""
 
 import functools
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
 
 from .errors import LearnerError
 
@@ -58,6 +57,12 @@ class Chapter:
         return CHECKS / f"test_{self.name}.py"
 
 
+def source(cell) -> str:
+    """Return a cell's source as one string (the .ipynb format may store a list of lines)."""
+    text = cell.get("source", "")
+    return text if isinstance(text, str) else "".join(text)
+
+
 def is_solution_cell(cell) -> bool:
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
@@ -78,9 +83,9 @@ def file_text(body: str) -> str:
 
 def writefile_cell(cell) -> tuple[str, str] | None:
     """Return (path, body) of a %%writefile code cell, or None for any other cell."""
-    if cell.cell_type != "code":
+    if cell.get("cell_type") != "code":
         return None
-    first, _, body = cell.source.partition("\n")
+    first, _, body = source(cell).partition("\n")
     match = WRITEFILE.match(first.strip())
     return (match["path"], body) if match else None
 
@@ -88,19 +93,20 @@ def writefile_cell(cell) -> tuple[str, str] | None:
 def read_chapter(path: Path) -> Chapter:
     """Parse one solution notebook into a Chapter."""
     number = CHAPTER_FILE.match(path.name)["number"]
-    nb = nbformat.read(path, as_version=4)
-    heading = next((c.source.split("\n", 1)[0] for c in nb.cells if c.cell_type == "markdown"), path.stem)
+    # plain json rather than nbformat: importing nbformat costs a learner a second at every chapter start
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    heading = next((source(c).split("\n", 1)[0] for c in cells if c["cell_type"] == "markdown"), path.stem)
     # "# 01 · Flask: ..." gives the title "Flask: ..."
     title = re.sub(r"^#*\s*\d\d\s*·\s*", "", heading).strip()
     files, exercises, pending = [], [], []
-    for index, cell in enumerate(nb.cells):
+    for index, cell in enumerate(cells):
         written = writefile_cell(cell)
         if written:
             files.append(WrittenFile(index, written[0], file_text(written[1])))
         if is_solution_cell(cell):
             pending.append(index)
-        if cell.cell_type == "code":
-            for match in CHECK_CALL.finditer(cell.source):
+        if cell["cell_type"] == "code":
+            for match in CHECK_CALL.finditer(source(cell)):
                 exercises.append(Exercise(match["id"], number, index, tuple(pending)))
                 pending = []
     return Chapter(number, path.stem, title, tuple(files), tuple(exercises))
