@@ -1,0 +1,42 @@
+"""Plausible wrong answers fail their exercise's check, so no check passes for the wrong reason."""
+
+import json
+import re
+
+import pytest
+
+from conftest import folder_at_check, run, write_files
+from workbook import chapters
+
+WRONG_ANSWERS = [
+    ("00.1", 'return "Hello, world!"'),
+    ("01.1", 'return render_template("main/book.html", book=find_book(book_id))'),  # no 404
+    ("01.1", 'return f"<h1>{find_book(book_id)[\'title\']}</h1>"'),  # unescaped, no 404
+    ("01.2", "return find_book(book_id) or {}"),  # 200 for a missing book
+    ("01.3", 'return {"error": "not found"}'),  # JSON everywhere, and status 200
+    ("01.3", 'return render_template("errors/404.html")'),  # HTML everywhere, and status 200
+]
+REGION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\n.*?### END SOLUTION[^\n]*", re.S | re.M)
+
+
+def with_answer(exercise: chapters.Exercise, answer: str) -> dict[str, str]:
+    """Return the exercise's files with its solution region replaced by this answer."""
+    chapter = chapters.chapter(exercise.chapter)
+    cells = json.loads((chapters.SOLUTIONS / chapter.filename).read_text(encoding="utf-8"))["cells"]
+    files = {}
+    for index in exercise.solution_cells:
+        path, body = chapters.writefile_cell(cells[index])
+        replaced = REGION.sub(lambda m: m["indent"] + answer, body)
+        files[path] = chapters.file_text(replaced)
+    return files
+
+
+@pytest.mark.parametrize(("exercise_id", "answer"), WRONG_ANSWERS)
+def test_plausible_wrong_answer_fails(tmp_path, exercise_id, answer):
+    exercise = chapters.exercise(exercise_id)
+    folder = folder_at_check(tmp_path, exercise)
+    files = with_answer(exercise, answer)
+    assert files and all(answer in text for text in files.values())
+    write_files(folder, files)
+    passed, text = run(folder, exercise_id)
+    assert not passed, text
