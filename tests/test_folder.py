@@ -90,3 +90,16 @@ def test_chapter_start_puts_this_environments_scripts_on_path(chapter_folder, mo
     monkeypatch.setenv("PATH", "/usr/bin")
     start_chapter("01")
     assert os.environ["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+
+
+def test_what_a_chapter_creates_afresh_is_set_aside_not_lost(chapter_folder, monkeypatch):
+    import dataclasses
+
+    original = chapters.chapter("01")
+    monkeypatch.setattr(chapters, "chapter", lambda number: dataclasses.replace(original, creates=("migrations",)))
+    (chapter_folder / "migrations" / "versions").mkdir(parents=True)
+    (chapter_folder / "migrations" / "versions" / "0001_mine.py").write_text("# mine\n", encoding="utf-8")
+    done = folder.prepare(chapter_folder, "01")
+    assert not (chapter_folder / "migrations").exists()
+    assert (chapter_folder / done.backup / "migrations" / "versions" / "0001_mine.py").read_text(encoding="utf-8") == "# mine\n"
+    assert "set aside from an earlier run" in done.summary(original)

@@ -48,6 +48,8 @@ class Chapter:
     title: str
     files: tuple[WrittenFile, ...]
     exercises: tuple[Exercise, ...]
+    # paths the chapter makes afresh with commands (e.g. `flask db init`); a previous run's are set aside
+    creates: tuple[str, ...] = ()
 
     @property
     def filename(self) -> str:
@@ -94,7 +96,8 @@ def read_chapter(path: Path) -> Chapter:
     """Parse one solution notebook into a Chapter."""
     number = CHAPTER_FILE.match(path.name)["number"]
     # plain json rather than nbformat: importing nbformat costs a learner a second at every chapter start
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    cells = notebook["cells"]
     heading = next((source(c).split("\n", 1)[0] for c in cells if c["cell_type"] == "markdown"), path.stem)
     # "# 01 · Flask: ..." gives the title "Flask: ..."
     title = re.sub(r"^#*\s*\d\d\s*·\s*", "", heading).strip()
@@ -109,7 +112,8 @@ def read_chapter(path: Path) -> Chapter:
             for match in CHECK_CALL.finditer(source(cell)):
                 exercises.append(Exercise(match["id"], number, index, tuple(pending)))
                 pending = []
-    return Chapter(number, path.stem, title, tuple(files), tuple(exercises))
+    creates = tuple(notebook.get("metadata", {}).get("workbook", {}).get("creates", ()))
+    return Chapter(number, path.stem, title, tuple(files), tuple(exercises), creates)
 
 
 @functools.cache

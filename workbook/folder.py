@@ -1,5 +1,6 @@
 """Bring the learner's folder to the state a chapter expects, keeping every file safe."""
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ class Preparation:
     restored: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     reset: list[str] = field(default_factory=list)
+    set_aside: list[str] = field(default_factory=list)
     backup: Path | None = None
 
     def summary(self, chapter: "chapters.Chapter") -> str:
@@ -25,6 +27,8 @@ class Preparation:
             lines.append(f"  restored from the reference: {', '.join(self.restored)}")
         if self.reset:
             lines.append(f"  reset to the reference: {', '.join(self.reset)}")
+        if self.set_aside:
+            lines.append(f"  set aside from an earlier run, as this chapter creates them afresh: {', '.join(self.set_aside)}")
         if self.backup:
             lines.append(f"  your versions were saved in {self.backup.as_posix()}/")
         if self.kept:
@@ -60,13 +64,16 @@ def new_backup_folder(folder: Path) -> Path:
     raise LearnerError(f"Could not create a new backup folder in {folder / BACKUPS}; please tidy it up.")
 
 
-def back_up(folder: Path, relative_paths: list[str]) -> Path:
-    """Copy these files into a new timestamped backup folder and return it."""
+def back_up(folder: Path, copied: list[str], moved: list[str] = ()) -> Path:
+    """Copy (or move) these files and folders into a new timestamped backup folder and return it."""
     target = new_backup_folder(folder)
-    for relative in relative_paths:
+    for relative in [*copied, *moved]:
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes((folder / relative).read_bytes())
+        if relative in moved:
+            shutil.move(folder / relative, destination)
+        else:
+            destination.write_bytes((folder / relative).read_bytes())
     return target
 
 
@@ -82,11 +89,13 @@ def prepare(folder: Path, number: str, reset: bool = False) -> Preparation:
             done.restored.append(relative)
         elif path.read_text(encoding="utf-8", errors="replace") != text:
             differing.append(relative)
-    if reset and differing:
-        done.backup = back_up(folder, differing).relative_to(folder)
+    done.set_aside = [relative for relative in chapter.creates if (folder / relative).exists()]
+    if reset:
         done.reset = differing
     else:
         done.kept = differing
+    if done.reset or done.set_aside:
+        done.backup = back_up(folder, done.reset, done.set_aside).relative_to(folder)
     for relative in done.restored + done.reset:
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
