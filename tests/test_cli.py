@@ -1,0 +1,54 @@
+"""flask() runs the real flask command and cuts a failure down to its error."""
+
+import pytest
+
+from conftest import write_files
+from workbook.cli import flask, shorten
+
+APP = '''
+import click
+from flask import Flask
+
+
+def create_app(test_config=None):
+    app = Flask(__name__)
+
+    @app.cli.command("hello")
+    def hello():
+        click.echo("Hello from the CLI")
+
+    @app.cli.command("boom")
+    def boom():
+        click.echo("about to fail")
+        raise RuntimeError("the real error")
+
+    return app
+'''
+
+
+@pytest.fixture
+def app_folder(tmp_path, monkeypatch):
+    write_files(tmp_path, {"bookshelf/__init__.py": APP})
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_success_shows_the_command_and_its_output(app_folder, capsys):
+    assert flask("hello") == 0
+    assert capsys.readouterr().out == "$ flask --app bookshelf hello\nHello from the CLI\n"
+
+
+def test_failure_shows_the_error_without_frames(app_folder, capsys):
+    assert flask("boom") == 1
+    out = capsys.readouterr().out
+    assert "about to fail\nRuntimeError: the real error\n(traceback shortened" in out
+    assert 'File "' not in out and out.rstrip().endswith("(exit status 1)")
+
+
+def test_chained_traceback_keeps_the_last_exception():
+    output = (
+        "Traceback (most recent call last):\n  File \"a.py\", line 1\nKeyError: 'x'\n\n"
+        "The above exception was the direct cause of the following exception:\n\n"
+        "Traceback (most recent call last):\n  File \"b.py\", line 2\n    raise\nValueError: bad\n[SQL: SELECT 1]\n"
+    )
+    assert shorten(output).splitlines()[:2] == ["ValueError: bad", "[SQL: SELECT 1]"]

@@ -1,0 +1,34 @@
+"""Run `flask --app bookshelf ...` from a notebook: its real output, with a failure cut down to the error."""
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+TRACEBACK = "Traceback (most recent call last):"
+
+
+def shorten(output: str) -> str:
+    """Keep what a command printed before a traceback, and the final exception, without the frames."""
+    if TRACEBACK not in output:
+        return output
+    before, _, tail = output.partition(TRACEBACK)
+    last = tail.rsplit(TRACEBACK, 1)[-1].splitlines()
+    error = [line for line in last if line and not line.startswith(" ")]
+    shortened = "(traceback shortened: run the command in a terminal to see all of it)"
+    return before + "\n".join([*error, shortened]) + "\n"
+
+
+def flask(arguments: str) -> int:
+    """Run `flask --app bookshelf <arguments>` in this folder, print what it printed, and return its exit status."""
+    print(f"$ flask --app bookshelf {arguments}")
+    completed = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "bookshelf", *shlex.split(arguments)],
+        cwd=Path.cwd(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "FLASK_DEBUG": "0"},
+    )
+    print(shorten(completed.stdout).rstrip("\n"))
+    if completed.returncode:
+        print(f"(exit status {completed.returncode})")
+    return completed.returncode
