@@ -103,3 +103,13 @@ def test_what_a_chapter_creates_afresh_is_set_aside_not_lost(chapter_folder, mon
     assert not (chapter_folder / "migrations").exists()
     assert (chapter_folder / done.backup / "migrations" / "versions" / "0001_mine.py").read_text(encoding="utf-8") == "# mine\n"
     assert "set aside from an earlier run" in done.summary(original)
+
+
+def test_a_retired_file_is_not_restored_by_later_chapters(monkeypatch):
+    first = chapters.Chapter("10", "10_a", "A", (chapters.WrittenFile(0, "bookshelf/old.py", "x\n"),), ())
+    second = chapters.Chapter("11", "11_b", "B", (chapters.WrittenFile(0, "bookshelf/new.py", "y\n"),), (),
+                              removes=("bookshelf/old.py",))
+    third = chapters.Chapter("12", "12_c", "C", (), ())
+    monkeypatch.setattr(chapters, "all_chapters", lambda: (first, second, third))
+    assert chapters.state_before("11") == {"bookshelf/old.py": "x\n"}
+    assert chapters.state_before("12") == {"bookshelf/new.py": "y\n"}

@@ -15,6 +15,11 @@ WRONG_ANSWERS = [
     ("01.2", "return find_book(book_id) or {}"),  # 200 for a missing book
     ("01.3", 'return {"error": "not found"}'),  # JSON everywhere, and status 200
     ("01.3", 'return render_template("errors/404.html")'),  # HTML everywhere, and status 200
+    ("02.1", "db.session.execute(db.delete(Book).where(Book.id == book_id)); db.session.commit()"),  # orphans
+    ("02.2", 'return render_template("main/index.html", page=db.paginate(db.select(Book).order_by(Book.title)))'),
+    ("02.3", "db.session.commit()"),  # the IntegrityError becomes a 500
+    ("02.4", 'listed = [book_json(b) | {"reviews": n} for b, n in db.session.execute('
+             "db.select(Book, func.count(Review.id)).join(Book.reviews).group_by(Book.id)).all()]"),  # inner join
 ]
 REGION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\n.*?### END SOLUTION[^\n]*", re.S | re.M)
 

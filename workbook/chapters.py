@@ -50,6 +50,8 @@ class Chapter:
     exercises: tuple[Exercise, ...]
     # paths the chapter makes afresh with commands (e.g. `flask db init`); a previous run's are set aside
     creates: tuple[str, ...] = ()
+    # files of earlier chapters this one retires: later chapters do not restore them
+    removes: tuple[str, ...] = ()
 
     @property
     def filename(self) -> str:
@@ -112,8 +114,11 @@ def read_chapter(path: Path) -> Chapter:
             for match in CHECK_CALL.finditer(source(cell)):
                 exercises.append(Exercise(match["id"], number, index, tuple(pending)))
                 pending = []
-    creates = tuple(notebook.get("metadata", {}).get("workbook", {}).get("creates", ()))
-    return Chapter(number, path.stem, title, tuple(files), tuple(exercises), creates)
+    settings = notebook.get("metadata", {}).get("workbook", {})
+    return Chapter(
+        number, path.stem, title, tuple(files), tuple(exercises),
+        tuple(settings.get("creates", ())), tuple(settings.get("removes", ())),
+    )
 
 
 @functools.cache
@@ -159,4 +164,6 @@ def state_before(number: str) -> dict[str, str]:
         if earlier.number >= chapter(number).number:
             break
         files.update((f.path, f.text) for f in earlier.files)
+        for retired in earlier.removes:
+            files.pop(retired, None)
     return files

@@ -19,7 +19,7 @@ PRELOAD = (
     "flask", "flask.testing", "werkzeug", "jinja2", "itsdangerous",
     "sqlalchemy", "flask_sqlalchemy", "flask_migrate", "alembic",
     "flask_wtf", "wtforms", "flask_login", "flask_mail", "flask_principal", "flask_restx",
-    "workbook.app",
+    "workbook.app", "workbook.sql",
 )
 
 
