@@ -1,5 +1,7 @@
 """Helpers for the workbook's own tests: Bookshelf folders built from the reference or the student notebooks."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -16,21 +18,31 @@ def write_files(folder: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def replay(folder: Path, step: chapters.Replay) -> None:
+    """Run a replayed cell (like `flask("db init")`) in the folder, as the notebook would."""
+    completed = subprocess.run([sys.executable, "-c", step.script], cwd=folder, capture_output=True, text=True)
+    assert completed.returncode == 0 and "(exit status" not in completed.stdout, completed.stdout + completed.stderr
+
+
 def folder_at_check(folder: Path, exercise: chapters.Exercise, blank: bool = False) -> Path:
-    """Write the files a learner has when reaching an exercise's check: solved, or with that exercise left blank."""
+    """Build the folder a learner has when reaching an exercise's check: solved, or with that exercise left blank."""
     chapter = chapters.chapter(exercise.chapter)
     write_files(folder, chapters.state_before(chapter.number))
-    student = nbformat.read(chapters.NOTEBOOKS / chapter.filename, as_version=4)
-    for written in chapter.files:
-        if written.cell_index > exercise.check_cell:
-            break
-        text = written.text
-        if blank and written.cell_index in exercise.solution_cells:
-            path, body = chapters.writefile_cell(student.cells[written.cell_index])
-            assert path == written.path, "notebooks/ is out of step with solutions/"
-            text = chapters.file_text(body)
-        write_files(folder, {written.path: text})
     (folder / "exercise.ipynb").write_text("{}", encoding="utf-8")  # a chapter folder holds a notebook
+    student = nbformat.read(chapters.NOTEBOOKS / chapter.filename, as_version=4)
+    steps = sorted([*chapter.files, *chapter.replays], key=lambda step: step.cell_index)
+    for step in steps:
+        if step.cell_index > exercise.check_cell:
+            break
+        if isinstance(step, chapters.Replay):
+            replay(folder, step)
+            continue
+        text = step.text
+        if blank and step.cell_index in exercise.solution_cells:
+            path, body = chapters.writefile_cell(student.cells[step.cell_index])
+            assert path == step.path, "notebooks/ is out of step with solutions/"
+            text = chapters.file_text(body)
+        write_files(folder, {step.path: text})
     return folder
 
 

@@ -34,12 +34,12 @@ def app_folder(tmp_path, monkeypatch):
 
 
 def test_success_shows_the_command_and_its_output(app_folder, capsys):
-    assert flask("hello") == 0
+    flask("hello")
     assert capsys.readouterr().out == "$ flask --app bookshelf hello\nHello from the CLI\n"
 
 
 def test_failure_shows_the_error_without_frames(app_folder, capsys):
-    assert flask("boom") == 1
+    flask("boom")
     out = capsys.readouterr().out
     assert "about to fail\nRuntimeError: the real error\n(traceback shortened" in out
     assert 'File "' not in out and out.rstrip().endswith("(exit status 1)")

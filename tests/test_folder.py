@@ -113,3 +113,15 @@ def test_a_retired_file_is_not_restored_by_later_chapters(monkeypatch):
     monkeypatch.setattr(chapters, "all_chapters", lambda: (first, second, third))
     assert chapters.state_before("11") == {"bookshelf/old.py": "x\n"}
     assert chapters.state_before("12") == {"bookshelf/new.py": "y\n"}
+
+
+def test_a_file_the_chapter_starts_from_is_reset_after_a_backup(chapter_folder, monkeypatch):
+    import dataclasses
+
+    original = chapters.chapter("01")
+    monkeypatch.setattr(chapters, "chapter", lambda number: dataclasses.replace(original, resets=(INIT,)))
+    (chapter_folder / "bookshelf").mkdir()
+    (chapter_folder / INIT).write_text("# a later version\n", encoding="utf-8")
+    done = folder.prepare(chapter_folder, "01")
+    assert (chapter_folder / INIT).read_text(encoding="utf-8") == chapters.state_before("01")[INIT]
+    assert (chapter_folder / done.backup / INIT).read_text(encoding="utf-8") == "# a later version\n"

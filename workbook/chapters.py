@@ -18,6 +18,8 @@ CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](?P<id>\d\d\.\d+)["']\s*\)""")
 CHAPTER_FILE = re.compile(r"^(?P<number>\d\d)_\w+\.ipynb$")
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+REPLAY_TAG = "workbook-replay"
+REPLAY_PRELUDE = "from workbook.cli import flask\n"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,19 @@ class WrittenFile:
     cell_index: int
     path: str
     text: str
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A code cell tagged `workbook-replay`: a command whose files (like `flask db init`'s) belong to the reference."""
+
+    cell_index: int
+    source: str
+
+    @property
+    def script(self) -> str:
+        """Return the cell as a stand-alone script, with the import the notebook made earlier."""
+        return REPLAY_PRELUDE + self.source
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,9 @@ class Chapter:
     creates: tuple[str, ...] = ()
     # files of earlier chapters this one retires: later chapters do not restore them
     removes: tuple[str, ...] = ()
+    # reference files this chapter always starts from, because its commands read them (a learner's copy is backed up)
+    resets: tuple[str, ...] = ()
+    replays: tuple[Replay, ...] = ()
 
     @property
     def filename(self) -> str:
@@ -103,11 +121,13 @@ def read_chapter(path: Path) -> Chapter:
     heading = next((source(c).split("\n", 1)[0] for c in cells if c["cell_type"] == "markdown"), path.stem)
     # "# 01 · Flask: ..." gives the title "Flask: ..."
     title = re.sub(r"^#*\s*\d\d\s*·\s*", "", heading).strip()
-    files, exercises, pending = [], [], []
+    files, exercises, pending, replays = [], [], [], []
     for index, cell in enumerate(cells):
         written = writefile_cell(cell)
         if written:
             files.append(WrittenFile(index, written[0], file_text(written[1])))
+        if REPLAY_TAG in cell.get("metadata", {}).get("tags", ()):
+            replays.append(Replay(index, source(cell)))
         if is_solution_cell(cell):
             pending.append(index)
         if cell["cell_type"] == "code":
@@ -117,7 +137,8 @@ def read_chapter(path: Path) -> Chapter:
     settings = notebook.get("metadata", {}).get("workbook", {})
     return Chapter(
         number, path.stem, title, tuple(files), tuple(exercises),
-        tuple(settings.get("creates", ())), tuple(settings.get("removes", ())),
+        tuple(settings.get("creates", ())), tuple(settings.get("removes", ())), tuple(settings.get("resets", ())),
+        tuple(replays),
     )
 
 

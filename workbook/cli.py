@@ -20,8 +20,8 @@ def shorten(output: str) -> str:
     return before + "\n".join([*error, shortened]) + "\n"
 
 
-def flask(arguments: str) -> int:
-    """Run `flask --app bookshelf <arguments>` in this folder, print what it printed, and return its exit status."""
+def flask(arguments: str) -> None:
+    """Run `flask --app bookshelf <arguments>` in this folder and print what it printed, and its status if it failed."""
     print(f"$ flask --app bookshelf {arguments}")
     completed = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "bookshelf", *shlex.split(arguments)],
@@ -31,4 +31,3 @@ def flask(arguments: str) -> int:
     print(shorten(completed.stdout).rstrip("\n"))
     if completed.returncode:
         print(f"(exit status {completed.returncode})")
-    return completed.returncode

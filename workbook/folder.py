@@ -93,7 +93,8 @@ def prepare(folder: Path, number: str, reset: bool = False) -> Preparation:
     if reset:
         done.reset = differing
     else:
-        done.kept = differing
+        done.reset = [relative for relative in differing if relative in chapter.resets]
+        done.kept = [relative for relative in differing if relative not in chapter.resets]
     if done.reset or done.set_aside:
         done.backup = back_up(folder, done.reset, done.set_aside).relative_to(folder)
     for relative in done.restored + done.reset:
@@ -102,7 +103,9 @@ def prepare(folder: Path, number: str, reset: bool = False) -> Preparation:
         # newline="" keeps the reference's "\n" on Windows, so it compares equal next time
         with open(path, "w", encoding="utf-8", newline="") as handle:
             handle.write(reference[relative])
-    # %%writefile does not create folders: make the ones this chapter writes into
+    # %%writefile does not create folders: make the ones this chapter writes into,
+    # except inside what a command of the chapter creates (`flask db init` wants no migrations/ yet)
     for written in chapter.files:
-        (folder / written.path).parent.mkdir(parents=True, exist_ok=True)
+        if not any(Path(written.path).is_relative_to(created) for created in chapter.creates):
+            (folder / written.path).parent.mkdir(parents=True, exist_ok=True)
     return done

@@ -1,0 +1,179 @@
+"""Checks for chapter 03: the migrations, run for real on a SQLite file of their own."""
+
+import sqlite3
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from workbook.app import TEST_CONFIG, load_create_app
+from workbook.errors import LearnerError
+
+TITLES = ["The Left Hand of Darkness", "Kindred", "<script>alert('gotcha')</script>"]
+SLUGS = ["the-left-hand-of-darkness", "kindred", "script-alert-gotcha-script"]
+
+
+class Database:
+    """A SQLite file migrated with the learner's migrations/, read with plain sqlite3."""
+
+    def __init__(self, app, path, directory):
+        self.app, self.path, self.directory = app, path, str(directory)
+
+    def upgrade(self, revision="head"):
+        with self.app.app_context():
+            flask_migrate.upgrade(directory=self.directory, revision=revision)
+
+    def downgrade(self, revision):
+        with self.app.app_context():
+            flask_migrate.downgrade(directory=self.directory, revision=revision)
+
+    def query(self, sql, parameters=()):
+        with sqlite3.connect(self.path) as connection:
+            return connection.execute(sql, parameters).fetchall()
+
+    def columns(self, table):
+        """Return {column name: is NOT NULL} for a table."""
+        return {row[1]: bool(row[3]) for row in self.query(f"PRAGMA table_info({table})")}
+
+    def indexes(self, table):
+        return {row[1] for row in self.query(f"PRAGMA index_list({table})")}
+
+    def add_books(self, titles=TITLES):
+        with sqlite3.connect(self.path) as connection:
+            connection.executemany(
+                "INSERT INTO books (title, author, year, created_at) VALUES (?, 'Someone', 2000, '2024-01-01')",
+                [(title,) for title in titles],
+            )
+
+    def count_books(self):
+        return self.query("SELECT count(*) FROM books")[0][0]
+
+
+@pytest.fixture
+def database(folder, tmp_path):
+    """A database file of the check's own, with the learner's app and migrations."""
+    directory = folder / "migrations"
+    if not (directory / "env.py").exists():
+        raise LearnerError('There is no migrations/ folder yet: run the cell with flask("db init") and the ones after it.')
+    path = tmp_path / "check.sqlite"
+    app = load_create_app(folder)({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    return Database(app, path, directory)
+
+
+@pytest.fixture
+def at_0002(database):
+    database.upgrade("0001")
+    database.add_books()
+    database.upgrade("0002")
+    return database
+
+
+@pytest.mark.exercise("03.1")
+def test_language_is_added_and_existing_books_get_en(at_0002):
+    """After upgrading to 0002, books has a language column, and the books already there read "en".
+    A NOT NULL column on a table with rows needs server_default="en" in sa.Column(...).
+    """
+    assert at_0002.columns("books").get("language") is True, "books.language should exist and be NOT NULL"
+    assert at_0002.query("SELECT language FROM books") == [("en",)] * len(TITLES)
+
+
+@pytest.mark.exercise("03.1")
+def test_slug_is_added_empty_and_nullable(at_0002):
+    """0002 adds books.slug as a nullable column, with no index yet.
+    Add sa.Column("slug", sa.String(length=220), nullable=True); its index comes in 0004.
+    """
+    assert at_0002.columns("books").get("slug") is False, "books.slug should exist and allow NULL"
+    assert "ix_books_slug" not in at_0002.indexes("books")
+
+
+@pytest.mark.exercise("03.1")
+def test_language_is_indexed(at_0002):
+    """0002 creates the index ix_books_language.
+    Inside the batch: batch_op.create_index(batch_op.f("ix_books_language"), ["language"], unique=False).
+    """
+    assert "ix_books_language" in at_0002.indexes("books")
+
+
+@pytest.mark.exercise("03.1")
+def test_0002_round_trip_keeps_the_books(at_0002):
+    """Downgrading to 0001 and upgrading again keeps every book.
+    The given downgrade() drops what upgrade() adds: keep the same names in both.
+    """
+    at_0002.downgrade("0001")
+    assert "language" not in at_0002.columns("books")
+    at_0002.upgrade("0002")
+    assert at_0002.count_books() == len(TITLES)
+
+
+@pytest.fixture
+def at_0003(at_0002):
+    at_0002.upgrade("0003")
+    return at_0002
+
+
+@pytest.mark.exercise("03.2")
+def test_every_book_gets_the_slug_of_its_title(at_0003):
+    """After upgrading to 0003, every book has the slug of its title.
+    Select books.c.id and books.c.title through connection.execute(sa.select(...)), then update each book's slug.
+    """
+    assert at_0003.query("SELECT slug FROM books ORDER BY id") == [(slug,) for slug in SLUGS]
+
+
+@pytest.mark.exercise("03.2")
+def test_0003_round_trip_keeps_the_books(at_0003):
+    """Going down to 0002 and up to 0003 again keeps every book and fills in the slugs again.
+    upgrade() must work on any number of books, including those a downgrade emptied.
+    """
+    at_0003.downgrade("0002")
+    at_0003.upgrade("0003")
+    assert at_0003.count_books() == len(TITLES)
+    assert at_0003.query("SELECT count(*) FROM books WHERE slug IS NULL") == [(0,)]
+
+
+@pytest.fixture
+def at_head(at_0003):
+    at_0003.upgrade("head")
+    return at_0003
+
+
+@pytest.mark.exercise("03.3")
+def test_slug_is_required(at_head):
+    """After upgrading to the head, books.slug is NOT NULL: a book without a slug is refused.
+    batch_op.alter_column("slug", existing_type=sa.String(length=220), nullable=False)
+    """
+    assert at_head.columns("books").get("slug") is True
+    with pytest.raises(sqlite3.IntegrityError):
+        at_head.query("INSERT INTO books (title, author, language, slug, created_at) VALUES ('X', 'Y', 'en', NULL, '2024-01-01')")
+
+
+@pytest.mark.exercise("03.3")
+def test_slug_is_indexed(at_head):
+    """The head creates the index ix_books_slug.
+    batch_op.create_index(batch_op.f("ix_books_slug"), ["slug"], unique=False)
+    """
+    assert "ix_books_slug" in at_head.indexes("books")
+
+
+@pytest.mark.exercise("03.3")
+def test_0004_round_trip_keeps_the_books(at_head):
+    """Going down to 0003 and up to the head again keeps every book and its slug.
+    The given downgrade() drops the index and lets slug be NULL again.
+    """
+    at_head.downgrade("0003")
+    assert at_head.columns("books").get("slug") is False
+    at_head.upgrade("head")
+    assert at_head.query("SELECT slug FROM books ORDER BY id") == [(slug,) for slug in SLUGS]
+
+
+@pytest.mark.exercise("03.3")
+def test_migrations_and_models_agree(at_head):
+    """The migrated schema matches the models: `flask db check` would find nothing to do.
+    Compare the names and types in your migrations with bookshelf/models.py.
+    """
+    from bookshelf.db import db
+
+    with at_head.app.app_context():
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []
