@@ -27,6 +27,7 @@ solutions: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/check_speed.py
+	$(BIN)/python benchmarks/book_list.py
 
 clean:
 	rm -rf $(VENV) build notebooks/bookshelf notebooks/instance notebooks/backups notebooks/.workbook
