@@ -125,3 +125,15 @@ def test_a_file_the_chapter_starts_from_is_reset_after_a_backup(chapter_folder, 
     done = folder.prepare(chapter_folder, "01")
     assert (chapter_folder / INIT).read_text(encoding="utf-8") == chapters.state_before("01")[INIT]
     assert (chapter_folder / done.backup / INIT).read_text(encoding="utf-8") == "# a later version\n"
+
+
+def test_a_later_chapter_rebuilds_what_earlier_commands_made(tmp_path, monkeypatch):
+    real = chapters.all_chapters()
+    later = chapters.Chapter("99", "99_later", "Later", (), ())
+    monkeypatch.setattr(chapters, "all_chapters", lambda: (*real, later))
+    (tmp_path / "99_later.ipynb").write_text("{}", encoding="utf-8")
+    done = folder.prepare(tmp_path, "99")
+    assert "migrations" in done.rebuilt
+    assert (tmp_path / "migrations" / "env.py").exists()
+    assert [p.name for p in sorted((tmp_path / "migrations" / "versions").glob("*.py"))] == [
+        "0001_create_tables.py", "0002_book_language_and_slug.py", "0003_book_slugs.py", "0004_book_slug_required.py"]

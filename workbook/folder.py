@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import chapters
+from . import reference as reference_files
 from .errors import LearnerError
 
 BACKUPS = "backups"
@@ -16,6 +17,7 @@ class Preparation:
     """What start_chapter did to the folder."""
 
     restored: list[str] = field(default_factory=list)
+    rebuilt: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     reset: list[str] = field(default_factory=list)
     set_aside: list[str] = field(default_factory=list)
@@ -23,6 +25,8 @@ class Preparation:
 
     def summary(self, chapter: "chapters.Chapter") -> str:
         lines = [f"Chapter {chapter.number} is ready: {chapter.title}"]
+        if self.rebuilt:
+            lines.append(f"  rebuilt with the commands of earlier chapters: {', '.join(self.rebuilt)}")
         if self.restored:
             lines.append(f"  restored from the reference: {', '.join(self.restored)}")
         if self.reset:
@@ -81,7 +85,8 @@ def prepare(folder: Path, number: str, reset: bool = False) -> Preparation:
     """Restore missing reference files for a chapter; replace differing ones only on reset, after a backup."""
     chapter = chapters.chapter(number)
     reference = chapters.state_before(chapter.number)
-    done = Preparation()
+    # first what earlier chapters made by command: their replay needs the folder as they left it
+    done = Preparation(rebuilt=reference_files.restore_created(folder, chapter.number))
     differing = []
     for relative, text in reference.items():
         path = folder / relative
@@ -98,11 +103,7 @@ def prepare(folder: Path, number: str, reset: bool = False) -> Preparation:
     if done.reset or done.set_aside:
         done.backup = back_up(folder, done.reset, done.set_aside).relative_to(folder)
     for relative in done.restored + done.reset:
-        path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # newline="" keeps the reference's "\n" on Windows, so it compares equal next time
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write(reference[relative])
+        reference_files.write(folder, relative, reference[relative])
     # %%writefile does not create folders: make the ones this chapter writes into,
     # except inside what a command of the chapter creates (`flask db init` wants no migrations/ yet)
     for written in chapter.files:

@@ -1,0 +1,67 @@
+"""Build the reference Bookshelf in a folder by replaying a chapter's cells: its files and its commands."""
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from . import chapters
+from .errors import WorkbookError
+
+
+def write(folder: Path, relative: str, text: str) -> None:
+    path = folder / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # newline="" keeps the reference's "\n" on Windows, so it compares equal next time
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+def replay(folder: Path, step: chapters.Replay) -> None:
+    """Run a command cell (like `flask("db init")`) in the folder, as the notebook does."""
+    completed = subprocess.run([sys.executable, "-c", step.script], cwd=folder, capture_output=True, text=True)
+    if completed.returncode or "(exit status" in completed.stdout:
+        raise WorkbookError(f"Replaying `{step.source.strip()}` failed:\n{completed.stdout}{completed.stderr}")
+
+
+def build(
+    folder: Path, number: str, until_cell: int | None = None,
+    text_of: Callable[[chapters.WrittenFile], str] = lambda written: written.text,
+) -> None:
+    """Write the files a chapter starts from, then replay its cells in order (up to until_cell)."""
+    chapter = chapters.chapter(number)
+    for relative, text in chapters.state_before(chapter.number).items():
+        write(folder, relative, text)
+    for step in sorted([*chapter.files, *chapter.replays], key=lambda step: step.cell_index):
+        if until_cell is not None and step.cell_index > until_cell:
+            break
+        if isinstance(step, chapters.Replay):
+            replay(folder, step)
+        else:
+            write(folder, step.path, text_of(step))
+
+
+def restore_created(folder: Path, number: str) -> list[str]:
+    """Rebuild what earlier chapters made by command (like migrations/) where the folder lacks it; return it."""
+    restored = []
+    for earlier in chapters.all_chapters():
+        if earlier.number >= chapters.chapter(number).number:
+            break
+        missing = [path for path in earlier.creates if not (folder / path).exists()]
+        if not earlier.replays or not missing:
+            continue
+        with tempfile.TemporaryDirectory() as scratch:
+            build(Path(scratch), earlier.number)
+            for path in missing:
+                source = Path(scratch) / path
+                if source.is_dir():
+                    shutil.copytree(source, folder / path)
+                elif source.exists():
+                    (folder / path).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, folder / path)
+                else:
+                    continue
+                restored.append(path)
+    return restored
