@@ -70,7 +70,7 @@ def test_syntax_error_is_one_clear_sentence(chapter00):
     write_files(chapter00, {"bookshelf/__init__.py": "def create_app(:\n    pass\n"})
     passed, text = run(chapter00, "00.1")
     assert not passed
-    assert text.splitlines()[0] == "Exercise 00.1: your app could not be started."
+    assert text.splitlines()[0] == "Exercise 00.1: the checks could not start."
     assert "bookshelf/__init__.py, line 1: " in text and "Fix the %%writefile cell" in text
 
 
@@ -134,3 +134,35 @@ def test_blank_exercise_points_at_the_stub(chapter00):
     write_files(chapter00, {"bookshelf/__init__.py": WRONG_GREETING.replace('return "Hello"', "raise NotImplementedError()")})
     text = run(chapter00, "00.1")[1]
     assert "bookshelf/__init__.py, line 11 still raises NotImplementedError: replace those two lines" in text
+
+
+def test_an_interrupted_check_never_answers_the_next_one(chapter00, monkeypatch):
+    write_files(chapter00, {"bookshelf/__init__.py": WRONG_GREETING})
+    run(chapter00, "00.1")  # the worker is up
+    real_read_line = runner.Worker._read_line
+
+    def interrupted(self, deadline):
+        monkeypatch.setattr(runner.Worker, "_read_line", real_read_line)
+        raise KeyboardInterrupt  # the learner pressed the stop button while the check ran
+
+    monkeypatch.setattr(runner.Worker, "_read_line", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(chapter00, "00.1")
+    assert runner._worker.process is None
+    write_files(chapter00, {"bookshelf/__init__.py": WRONG_GREETING.replace("Hello", "Welcome to Bookshelf!")})
+    assert run(chapter00, "00.1")[0] is True
+
+
+def test_an_app_that_cannot_be_built_gives_one_message_and_no_unrelated_hint(chapter00):
+    write_files(chapter00, {"bookshelf/__init__.py": WRONG_GREETING.replace("app = Flask(__name__)", "app = Flaks(__name__)")})
+    passed, text = run(chapter00, "00.1")
+    assert not passed
+    assert text.splitlines()[0] == "Exercise 00.1: the checks could not start."
+    assert "NameError: name 'Flaks' is not defined (in bookshelf/__init__.py, line 6)" in text
+    assert "Hint" not in text
+
+
+def test_assertion_details_leave_out_pytests_where_lines(chapter00):
+    write_files(chapter00, {"bookshelf/__init__.py": WRONG_GREETING})
+    text = run(chapter00, "00.1")[1]
+    assert "+  where" not in text and "assert 'Welcome to Bookshelf!' in 'Hello'" in text

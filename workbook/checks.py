@@ -23,9 +23,11 @@ def verdict(exercise_id: str, result: dict) -> tuple[bool, str]:
     tests = result["tests"]
     failed = [t for t in tests if t["outcome"] == "failed"]
     setup_messages = {t["message"] for t in failed if t.get("setup")}
+    if all(t["outcome"] == "skipped" for t in tests):
+        raise WorkbookError(f"Every check of exercise {exercise_id} was skipped. This is the workbook's fault: please report it.")
     if failed and len(setup_messages) == 1 and len(failed) == len(tests):
-        # one problem stops every test (the app does not load): say it once
-        return False, f"Exercise {exercise_id}: your app could not be started.\n  {setup_messages.pop()}"
+        # one problem stops every test (the app does not load, a folder is missing): say it once
+        return False, f"Exercise {exercise_id}: the checks could not start.\n  {setup_messages.pop()}"
     lines = []
     if failed:
         lines.append(f"Exercise {exercise_id}: {len(failed)} of {len(tests)} checks failed.")
@@ -44,7 +46,7 @@ def verdict(exercise_id: str, result: dict) -> tuple[bool, str]:
             if hint.strip():
                 lines.extend(_indent(f"Hint: {hint.strip()}", "      "))
             lines.extend(_indent(test["message"], "      "))
-    return not failed, "\n".join(lines)
+    return not failed and not any(t["outcome"] == "skipped" for t in tests), "\n".join(lines)
 
 
 def check(exercise_id: str) -> None:

@@ -1,9 +1,11 @@
 """Send checks to the warm worker process, restarting it when it dies, with a plain fallback."""
 
 import atexit
+import itertools
 import json
 import os
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +28,7 @@ class Worker:
     def __init__(self):
         self.process: subprocess.Popen | None = None
         self._pending = b""
+        self._ids = itertools.count(1)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -45,7 +48,7 @@ class Worker:
         if self.process is None:
             return
         try:
-            os.killpg(self.process.pid, 9)
+            os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
@@ -69,9 +72,10 @@ class Worker:
         return line.decode()
 
     def request(self, payload: dict, timeout: float) -> dict | None:
-        """Send one request and return the answer, or None if the worker died on the way."""
+        """Send one request and return its answer, or None if the worker died on the way."""
         self.start()
         deadline = time.monotonic() + timeout
+        payload = {**payload, "id": next(self._ids)}
         try:
             self.process.stdin.write((json.dumps(payload) + "\n").encode())
             self.process.stdin.flush()
@@ -81,12 +85,14 @@ class Worker:
                     self.stop()
                     return None
                 answer = json.loads(line)
-                if not answer.get("ready"):  # the worker announces itself once, after its imports
+                # skip the worker's "ready" line, and any answer to a request that was given up
+                if answer.get("id") == payload["id"]:
                     return answer
         except BrokenPipeError:
             self.stop()
             return None
-        except TimeoutError:
+        except BaseException:
+            # a timeout or an interrupt (the learner's stop button) leaves the worker busy: end it
             self.stop()
             raise
 

@@ -40,8 +40,9 @@ def describe(error: BaseException, folder: Path) -> dict:
     if isinstance(error, WorkbookError):
         return {"message": str(error), "setup": True}
     if isinstance(error, AssertionError):
-        lines = str(error).strip().splitlines() or ["assertion failed"]
-        return {"message": "\n".join(lines[:4])[:600]}
+        # keep the assert message and the compared values, not pytest's "+  where ..." explanations
+        lines = [line for line in str(error).strip().splitlines() if not line.lstrip().startswith("+")]
+        return {"message": "\n".join(lines[:4] or ["assertion failed"])[:600]}
     where = _learner_location(error, folder)
     if isinstance(error, NotImplementedError) and where:
         return {"message": f"{where} still raises NotImplementedError: replace those two lines with your code."}
@@ -76,6 +77,8 @@ class Collector:
             else:
                 case = item.callspec.id if hasattr(item, "callspec") else ""
                 entry.update(outcome="failed", case=case, **describe(call.excinfo.value, self.folder))
+                # an error while building the app or the fixtures stops the test before it checks anything
+                entry["setup"] = entry.get("setup", False) or call.when == "setup"
 
 
 def run_check(request: dict) -> dict:
@@ -143,7 +146,8 @@ def serve() -> None:
     answers.flush()
     for line in sys.stdin:
         if line.strip():
-            answers.write(json.dumps(run_forked(json.loads(line))) + "\n")
+            request = json.loads(line)
+            answers.write(json.dumps({**run_forked(request), "id": request.get("id")}) + "\n")
             answers.flush()
 
 
