@@ -29,5 +29,6 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/check_speed.py
 	$(BIN)/python benchmarks/book_list.py
 
+# removes the environment only: a learner's bookshelf/, backups/ and progress stay where they are
 clean:
-	rm -rf $(VENV) build notebooks/bookshelf notebooks/instance notebooks/backups notebooks/.workbook
+	rm -rf $(VENV) build

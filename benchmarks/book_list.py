@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from workbook import chapters
+from workbook import chapters, reference
 from workbook.app import TEST_CONFIG, load_create_app
 from workbook.sql import count_statements
 
@@ -15,14 +15,9 @@ SHELVES = (10, 100, 1000)
 
 def write_chapter02(folder: Path, api_version: str) -> None:
     """Write Bookshelf at the end of chapter 02, with the naive (first) or the fixed (last) api.py."""
-    files = chapters.state_before("02")
+    reference.build(folder, "02")
     api = [f for f in chapters.chapter("02").files if f.path == "bookshelf/api.py"]
-    for written in chapters.chapter("02").files:
-        files[written.path] = written.text
-    files["bookshelf/api.py"] = (api[0] if api_version == "naive" else api[-1]).text
-    for relative, text in files.items():
-        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-        (folder / relative).write_text(text, encoding="utf-8")
+    reference.write(folder, "bookshelf/api.py", (api[0] if api_version == "naive" else api[-1]).text)
 
 
 def measure(folder: Path, books: int, runs: int) -> tuple[int, float]:

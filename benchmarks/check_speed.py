@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from workbook import chapters, check, runner
+from workbook import check, reference, runner
 
 EXTENSIONS = {  # module: the line that binds it in the factory
     "flask_sqlalchemy": "SQLAlchemy(app)",
@@ -27,11 +27,7 @@ STACK = {"flask_sqlalchemy": "SQLAlchemy", "flask_migrate": "Migrate", "flask_lo
 
 def solved_chapter01(folder: Path) -> None:
     """Write Bookshelf as it stands at the end of chapter 01."""
-    files = chapters.state_before("01")
-    files.update((f.path, f.text) for f in chapters.chapter("01").files)
-    for relative, text in files.items():
-        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-        (folder / relative).write_text(text, encoding="utf-8")
+    reference.build(folder, "01")
 
 
 def add_extension_stack(folder: Path) -> list[str]:

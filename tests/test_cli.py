@@ -52,3 +52,8 @@ def test_chained_traceback_keeps_the_last_exception():
         "Traceback (most recent call last):\n  File \"b.py\", line 2\n    raise\nValueError: bad\n[SQL: SELECT 1]\n"
     )
     assert shorten(output).splitlines()[:2] == ["ValueError: bad", "[SQL: SELECT 1]"]
+
+
+def test_commands_that_wait_for_the_user_are_refused(app_folder, capsys):
+    flask("run --debug")
+    assert "would block the notebook: run it in a terminal" in capsys.readouterr().out

@@ -2,7 +2,7 @@
 
 import pytest
 
-from workbook import chapters, folder, start_chapter
+from workbook import chapters, folder, fresh_start, start_chapter
 from workbook.errors import LearnerError
 
 INIT = "bookshelf/__init__.py"
@@ -92,17 +92,22 @@ def test_chapter_start_puts_this_environments_scripts_on_path(chapter_folder, mo
     assert os.environ["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
 
 
-def test_what_a_chapter_creates_afresh_is_set_aside_not_lost(chapter_folder, monkeypatch):
+def test_what_a_chapter_creates_afresh_is_set_aside_not_lost(chapter_folder, monkeypatch, capsys):
     import dataclasses
 
     original = chapters.chapter("01")
     monkeypatch.setattr(chapters, "chapter", lambda number: dataclasses.replace(original, creates=("migrations",)))
     (chapter_folder / "migrations" / "versions").mkdir(parents=True)
     (chapter_folder / "migrations" / "versions" / "0001_mine.py").write_text("# mine\n", encoding="utf-8")
-    done = folder.prepare(chapter_folder, "01")
+    start_chapter("01")
+    assert (chapter_folder / "migrations" / "versions" / "0001_mine.py").exists(), "start_chapter must not move it"
+    fresh_start("01")
     assert not (chapter_folder / "migrations").exists()
-    assert (chapter_folder / done.backup / "migrations" / "versions" / "0001_mine.py").read_text(encoding="utf-8") == "# mine\n"
-    assert "set aside from an earlier run" in done.summary(original)
+    backup = next((chapter_folder / "backups").iterdir())
+    assert (backup / "migrations" / "versions" / "0001_mine.py").read_text(encoding="utf-8") == "# mine\n"
+    assert f"Moved into backups/{backup.name}/: migrations" in capsys.readouterr().out
+    fresh_start("01")
+    assert capsys.readouterr().out == "Nothing from an earlier run is in the way.\n"
 
 
 def test_a_retired_file_is_not_restored_by_later_chapters(monkeypatch):
@@ -115,14 +120,15 @@ def test_a_retired_file_is_not_restored_by_later_chapters(monkeypatch):
     assert chapters.state_before("12") == {"bookshelf/new.py": "y\n"}
 
 
-def test_a_file_the_chapter_starts_from_is_reset_after_a_backup(chapter_folder, monkeypatch):
+def test_a_file_the_commands_read_is_reset_after_a_backup(chapter_folder, monkeypatch):
     import dataclasses
 
     original = chapters.chapter("01")
     monkeypatch.setattr(chapters, "chapter", lambda number: dataclasses.replace(original, resets=(INIT,)))
     (chapter_folder / "bookshelf").mkdir()
     (chapter_folder / INIT).write_text("# a later version\n", encoding="utf-8")
-    done = folder.prepare(chapter_folder, "01")
+    assert folder.prepare(chapter_folder, "01").kept == [INIT]
+    done = folder.fresh_start(chapter_folder, "01")
     assert (chapter_folder / INIT).read_text(encoding="utf-8") == chapters.state_before("01")[INIT]
     assert (chapter_folder / done.backup / INIT).read_text(encoding="utf-8") == "# a later version\n"
 
@@ -137,3 +143,20 @@ def test_a_later_chapter_rebuilds_what_earlier_commands_made(tmp_path, monkeypat
     assert (tmp_path / "migrations" / "env.py").exists()
     assert [p.name for p in sorted((tmp_path / "migrations" / "versions").glob("*.py"))] == [
         "0001_create_tables.py", "0002_book_language_and_slug.py", "0003_book_slugs.py", "0004_book_slug_required.py"]
+
+
+def test_catch_up_puts_the_reference_answer_in_place_after_a_backup(chapter_folder, capsys):
+    from workbook import catch_up
+
+    start_chapter("01")
+    main = chapter_folder / "bookshelf" / "main.py"
+    main.write_text("# my attempt\n", encoding="utf-8")
+    capsys.readouterr()
+    catch_up("01.1")
+    answer = next(f.text for f in chapters.chapter("01").files if f.path == "bookshelf/main.py")
+    assert main.read_text(encoding="utf-8") == answer
+    backup = next((chapter_folder / "backups").iterdir())
+    assert (backup / "bookshelf" / "main.py").read_text(encoding="utf-8") == "# my attempt\n"
+    assert capsys.readouterr().out.startswith("Exercise 01.1: the reference answer is in place in bookshelf/main.py.")
+    catch_up("01.1")
+    assert "already hold the reference answer" in capsys.readouterr().out

@@ -12,7 +12,7 @@ from .checks import check
 from .errors import CheckFailed, LearnerError
 from .progress import progress
 
-__all__ = ["start_chapter", "fresh_app", "check", "progress", "CheckFailed", "LearnerError"]
+__all__ = ["start_chapter", "fresh_start", "catch_up", "fresh_app", "check", "progress", "CheckFailed", "LearnerError"]
 
 
 def start_chapter(number: str, reset: bool = False) -> None:
@@ -26,3 +26,35 @@ def start_chapter(number: str, reset: bool = False) -> None:
     done = _folder.prepare(here, number, reset=reset)
     _runner.warm_up()
     print(done.summary(_chapter(number)))
+
+
+def fresh_start(number: str) -> None:
+    """Before a chapter's commands build something from scratch, move an earlier run's result into backups/."""
+    here = Path.cwd()
+    _folder.ensure_workbook_folder(here)
+    done = _folder.fresh_start(here, number)
+    if not (done.set_aside or done.reset or done.restored):
+        print("Nothing from an earlier run is in the way.")
+        return
+    lines = []
+    if done.set_aside:
+        lines.append(f"Moved into {done.backup.as_posix()}/: {', '.join(done.set_aside)}")
+    if done.reset or done.restored:
+        lines.append(f"Put the reference version back: {', '.join(done.reset + done.restored)}")
+    if done.reset:
+        lines.append("(your version is in the backup too)")
+    print("\n".join(lines))
+
+
+def catch_up(exercise_id: str) -> None:
+    """Put the reference answer of one exercise in place (yours goes to backups/), to carry on with the chapter."""
+    here = Path.cwd()
+    _folder.ensure_workbook_folder(here)
+    done = _folder.catch_up(here, exercise_id)
+    changed = done.reset + done.restored
+    if not changed:
+        print(f"Your files already hold the reference answer of exercise {exercise_id}.")
+        return
+    print(f"Exercise {exercise_id}: the reference answer is in place in {', '.join(changed)}.")
+    if done.backup:
+        print(f"Your version is in {done.backup.as_posix()}/.")

@@ -181,8 +181,9 @@ def exercise(exercise_id: str) -> Exercise:
 def state_before(number: str) -> dict[str, str]:
     """Return the reference files, path to text, as they stand when a chapter starts."""
     files: dict[str, str] = {}
+    start = chapter(number).number
     for earlier in all_chapters():
-        if earlier.number >= chapter(number).number:
+        if earlier.number >= start:
             break
         files.update((f.path, f.text) for f in earlier.files)
         for retired in earlier.removes:

@@ -32,7 +32,7 @@ class Preparation:
         if self.reset:
             lines.append(f"  reset to the reference: {', '.join(self.reset)}")
         if self.set_aside:
-            lines.append(f"  set aside from an earlier run, as this chapter creates them afresh: {', '.join(self.set_aside)}")
+            lines.append(f"  moved out of the way, as the commands below create them afresh: {', '.join(self.set_aside)}")
         if self.backup:
             lines.append(f"  your versions were saved in {self.backup.as_posix()}/")
         if self.kept:
@@ -81,6 +81,46 @@ def back_up(folder: Path, copied: list[str], moved: list[str] = ()) -> Path:
     return target
 
 
+def fresh_start(folder: Path, number: str) -> Preparation:
+    """Move what a chapter's commands create into a backup, and put back the reference files they read."""
+    chapter = chapters.chapter(number)
+    reference = chapters.state_before(chapter.number)
+    done = Preparation(set_aside=[relative for relative in chapter.creates if (folder / relative).exists()])
+    for relative in chapter.resets:
+        path = folder / relative
+        if not path.exists():
+            done.restored.append(relative)
+        elif path.read_text(encoding="utf-8", errors="replace") != reference[relative]:
+            done.reset.append(relative)
+    if done.reset or done.set_aside:
+        done.backup = back_up(folder, done.reset, done.set_aside).relative_to(folder)
+    for relative in done.restored + done.reset:
+        reference_files.write(folder, relative, reference[relative])
+    return done
+
+
+def catch_up(folder: Path, exercise_id: str) -> Preparation:
+    """Put the reference answer of one exercise in place, after backing up the learner's differing files."""
+    exercise = chapters.exercise(exercise_id)
+    answer = {
+        written.path: written.text
+        for written in chapters.chapter(exercise.chapter).files
+        if written.cell_index in exercise.solution_cells
+    }
+    done = Preparation()
+    for relative, text in answer.items():
+        path = folder / relative
+        if not path.exists():
+            done.restored.append(relative)
+        elif path.read_text(encoding="utf-8", errors="replace") != text:
+            done.reset.append(relative)
+    if done.reset:
+        done.backup = back_up(folder, done.reset).relative_to(folder)
+    for relative in done.restored + done.reset:
+        reference_files.write(folder, relative, answer[relative])
+    return done
+
+
 def prepare(folder: Path, number: str, reset: bool = False) -> Preparation:
     """Restore missing reference files for a chapter; replace differing ones only on reset, after a backup."""
     chapter = chapters.chapter(number)
@@ -94,14 +134,12 @@ def prepare(folder: Path, number: str, reset: bool = False) -> Preparation:
             done.restored.append(relative)
         elif path.read_text(encoding="utf-8", errors="replace") != text:
             differing.append(relative)
-    done.set_aside = [relative for relative in chapter.creates if (folder / relative).exists()]
     if reset:
         done.reset = differing
     else:
-        done.reset = [relative for relative in differing if relative in chapter.resets]
-        done.kept = [relative for relative in differing if relative not in chapter.resets]
-    if done.reset or done.set_aside:
-        done.backup = back_up(folder, done.reset, done.set_aside).relative_to(folder)
+        done.kept = differing
+    if done.reset:
+        done.backup = back_up(folder, done.reset).relative_to(folder)
     for relative in done.restored + done.reset:
         reference_files.write(folder, relative, reference[relative])
     # %%writefile does not create folders: make the ones this chapter writes into,

@@ -46,8 +46,9 @@ def build(
 def restore_created(folder: Path, number: str) -> list[str]:
     """Rebuild what earlier chapters made by command (like migrations/) where the folder lacks it; return it."""
     restored = []
+    start = chapters.chapter(number).number
     for earlier in chapters.all_chapters():
-        if earlier.number >= chapters.chapter(number).number:
+        if earlier.number >= start:
             break
         missing = [path for path in earlier.creates if not (folder / path).exists()]
         if not earlier.replays or not missing:
