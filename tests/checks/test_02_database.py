@@ -214,7 +214,7 @@ def test_duplicate_email_is_409(client, again):
 @pytest.mark.exercise("02.3")
 def test_app_keeps_working_after_a_conflict(app, client):
     """After a 409 the next new member is saved, and the first member is unchanged.
-    Roll the session back in the except block before answering, so that the failed insert is undone.
+    Answer 409 from the except block, after db.session.rollback(), and return 201 only when the commit worked.
     """
     _, _, _, User = learner_models()
     join(client, email="ann@example.com", name="Ann")
