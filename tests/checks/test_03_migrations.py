@@ -72,7 +72,7 @@ def at_0002(database):
 @pytest.mark.exercise("03.1")
 def test_language_is_added_and_existing_books_get_en(at_0002):
     """After upgrading to 0002, books has a language column, and the books already there read "en".
-    A NOT NULL column on a table with rows needs server_default="en" in sa.Column(...).
+    A NOT NULL column on a table that already has rows needs a value for those rows: a server default.
     """
     assert at_0002.columns("books").get("language") is True, "books.language should exist and be NOT NULL"
     assert at_0002.query("SELECT language FROM books") == [("en",)] * len(TITLES)
@@ -81,7 +81,7 @@ def test_language_is_added_and_existing_books_get_en(at_0002):
 @pytest.mark.exercise("03.1")
 def test_slug_is_added_empty_and_nullable(at_0002):
     """0002 adds books.slug as a nullable column, with no index yet.
-    Add sa.Column("slug", sa.String(length=220), nullable=True); its index comes in 0004.
+    The slugs are filled in by 0003, so for now the column must accept NULL; its index comes in 0004.
     """
     assert at_0002.columns("books").get("slug") is False, "books.slug should exist and allow NULL"
     assert "ix_books_slug" not in at_0002.indexes("books")
@@ -90,7 +90,7 @@ def test_slug_is_added_empty_and_nullable(at_0002):
 @pytest.mark.exercise("03.1")
 def test_language_is_indexed(at_0002):
     """0002 creates the index ix_books_language.
-    Inside the batch: batch_op.create_index(batch_op.f("ix_books_language"), ["language"], unique=False).
+    Create the index inside the same batch, named as the naming convention names it: ix_books_language.
     """
     assert "ix_books_language" in at_0002.indexes("books")
 
@@ -115,7 +115,7 @@ def at_0003(at_0002):
 @pytest.mark.exercise("03.2")
 def test_every_book_gets_the_slug_of_its_title(at_0003):
     """After upgrading to 0003, every book has the slug of its title.
-    Select books.c.id and books.c.title through connection.execute(sa.select(...)), then update each book's slug.
+    Read every book's id and title with connection.execute(...), then write each slug with books.update().
     """
     assert at_0003.query("SELECT slug FROM books ORDER BY id") == [(slug,) for slug in SLUGS]
 
@@ -140,7 +140,7 @@ def at_head(at_0003):
 @pytest.mark.exercise("03.3")
 def test_slug_is_required(at_head):
     """After upgrading to the head, books.slug is NOT NULL: a book without a slug is refused.
-    batch_op.alter_column("slug", existing_type=sa.String(length=220), nullable=False)
+    Change the existing column inside op.batch_alter_table("books"), rather than adding a new one.
     """
     assert at_head.columns("books").get("slug") is True
     with pytest.raises(sqlite3.IntegrityError):
@@ -150,7 +150,7 @@ def test_slug_is_required(at_head):
 @pytest.mark.exercise("03.3")
 def test_slug_is_indexed(at_head):
     """The head creates the index ix_books_slug.
-    batch_op.create_index(batch_op.f("ix_books_slug"), ["slug"], unique=False)
+    Create the index in the same batch, named as the naming convention names it: ix_books_slug.
     """
     assert "ix_books_slug" in at_head.indexes("books")
 
