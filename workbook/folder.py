@@ -81,22 +81,34 @@ def back_up(folder: Path, copied: list[str], moved: list[str] = ()) -> Path:
     return target
 
 
-def fresh_start(folder: Path, number: str) -> Preparation:
-    """Move what a chapter's commands create into a backup, and put back the reference files they read."""
-    chapter = chapters.chapter(number)
-    reference = chapters.state_before(chapter.number)
-    done = Preparation(set_aside=[relative for relative in chapter.creates if (folder / relative).exists()])
-    for relative in chapter.resets:
+def missing_and_differing(folder: Path, reference: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Return the reference files that the folder lacks, and those whose text differs there."""
+    missing, differing = [], []
+    for relative, text in reference.items():
         path = folder / relative
         if not path.exists():
-            done.restored.append(relative)
-        elif path.read_text(encoding="utf-8", errors="replace") != reference[relative]:
-            done.reset.append(relative)
+            missing.append(relative)
+        elif path.read_text(encoding="utf-8", errors="replace") != text:
+            differing.append(relative)
+    return missing, differing
+
+
+def carry_out(folder: Path, reference: dict[str, str], done: Preparation) -> Preparation:
+    """Back up what is to be reset or set aside, then write the reference files to restore or reset."""
     if done.reset or done.set_aside:
         done.backup = back_up(folder, done.reset, done.set_aside).relative_to(folder)
     for relative in done.restored + done.reset:
         reference_files.write(folder, relative, reference[relative])
     return done
+
+
+def fresh_start(folder: Path, number: str) -> Preparation:
+    """Move what a chapter's commands create into a backup, and put back the reference files they read."""
+    chapter = chapters.chapter(number)
+    reference = {relative: chapters.state_before(chapter.number)[relative] for relative in chapter.resets}
+    missing, differing = missing_and_differing(folder, reference)
+    set_aside = [relative for relative in chapter.creates if (folder / relative).exists()]
+    return carry_out(folder, reference, Preparation(restored=missing, reset=differing, set_aside=set_aside))
 
 
 def catch_up(folder: Path, exercise_id: str) -> Preparation:
@@ -107,18 +119,8 @@ def catch_up(folder: Path, exercise_id: str) -> Preparation:
         for written in chapters.chapter(exercise.chapter).files
         if written.cell_index in exercise.solution_cells
     }
-    done = Preparation()
-    for relative, text in answer.items():
-        path = folder / relative
-        if not path.exists():
-            done.restored.append(relative)
-        elif path.read_text(encoding="utf-8", errors="replace") != text:
-            done.reset.append(relative)
-    if done.reset:
-        done.backup = back_up(folder, done.reset).relative_to(folder)
-    for relative in done.restored + done.reset:
-        reference_files.write(folder, relative, answer[relative])
-    return done
+    missing, differing = missing_and_differing(folder, answer)
+    return carry_out(folder, answer, Preparation(restored=missing, reset=differing))
 
 
 def prepare(folder: Path, number: str, reset: bool = False) -> Preparation:
@@ -126,22 +128,14 @@ def prepare(folder: Path, number: str, reset: bool = False) -> Preparation:
     chapter = chapters.chapter(number)
     reference = chapters.state_before(chapter.number)
     # first what earlier chapters made by command: their replay needs the folder as they left it
-    done = Preparation(rebuilt=reference_files.restore_created(folder, chapter.number))
-    differing = []
-    for relative, text in reference.items():
-        path = folder / relative
-        if not path.exists():
-            done.restored.append(relative)
-        elif path.read_text(encoding="utf-8", errors="replace") != text:
-            differing.append(relative)
+    rebuilt = reference_files.restore_created(folder, chapter.number)
+    missing, differing = missing_and_differing(folder, reference)
+    done = Preparation(restored=missing, rebuilt=rebuilt)
     if reset:
         done.reset = differing
     else:
         done.kept = differing
-    if done.reset:
-        done.backup = back_up(folder, done.reset).relative_to(folder)
-    for relative in done.restored + done.reset:
-        reference_files.write(folder, relative, reference[relative])
+    carry_out(folder, reference, done)
     # %%writefile does not create folders: make the ones this chapter writes into,
     # except inside what a command of the chapter creates (`flask db init` wants no migrations/ yet)
     for written in chapter.files:
