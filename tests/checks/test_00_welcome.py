@@ -6,7 +6,7 @@ import pytest
 @pytest.mark.exercise("00.1")
 def test_index_answers(client):
     """GET / answers 200 OK.
-    The index view must return a string; `raise NotImplementedError()` is still there if you see it below.
+    index() must return the text of the page.
     """
     assert client.get("/").status_code == 200
 
