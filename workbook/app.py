@@ -23,7 +23,7 @@ def forget_package(folder: Path) -> None:
     importlib.invalidate_caches()
 
 
-def _learner_location(error: BaseException, folder: Path) -> str:
+def learner_location(error: BaseException, folder: Path) -> str:
     """Name the deepest place in the learner's files that an exception passed through."""
     where = ""
     for frame in traceback.extract_tb(error.__traceback__):

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from workbook.app import learner_location
+from workbook.errors import WorkbookError
+
 PRELOAD = (
     "pytest", "_pytest.assertion.rewrite", "_pytest.python", "_pytest.fixtures",
     "flask", "flask.testing", "werkzeug", "jinja2", "itsdangerous",
@@ -34,16 +37,13 @@ def preload() -> None:
 
 def describe(error: BaseException, folder: Path) -> dict:
     """Reduce an exception to what a learner needs: the message, and where in their files it came from."""
-    from workbook.app import _learner_location
-    from workbook.errors import WorkbookError
-
     if isinstance(error, WorkbookError):
         return {"message": str(error), "setup": True}
     if isinstance(error, AssertionError):
         # keep the assert message and the compared values, not pytest's "+  where ..." explanations
         lines = [line for line in str(error).strip().splitlines() if not line.lstrip().startswith("+")]
         return {"message": "\n".join(lines[:4] or ["assertion failed"])[:600]}
-    where = _learner_location(error, folder)
+    where = learner_location(error, folder)
     if isinstance(error, NotImplementedError) and where:
         return {"message": f"{where} still raises NotImplementedError: replace those two lines with your code."}
     message = f"{type(error).__name__}: {error}".strip().rstrip(":")
