@@ -31,8 +31,6 @@ class Preparation:
             lines.append(f"  restored from the reference: {', '.join(self.restored)}")
         if self.reset:
             lines.append(f"  reset to the reference: {', '.join(self.reset)}")
-        if self.set_aside:
-            lines.append(f"  moved out of the way, as the commands below create them afresh: {', '.join(self.set_aside)}")
         if self.backup:
             lines.append(f"  your versions were saved in {self.backup.as_posix()}/")
         if self.kept:
