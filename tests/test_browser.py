@@ -1,18 +1,13 @@
 """In a real browser, JupyterLab runs a chapter: check() shows its verdict, and an unsolved exercise one short message."""
 
 import os
-import secrets
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from test_lab import free_port
+from helpers import jupyterlab
 from workbook import chapters
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,29 +28,12 @@ def lab(tmp_path_factory):
     for kind, source in (("student", chapters.NOTEBOOKS), ("solution", chapters.SOLUTIONS)):
         (root / kind).mkdir()
         shutil.copyfile(source / "00_welcome.ipynb", root / kind / "00_welcome.ipynb")
-    port, token = free_port(), secrets.token_hex(16)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-         f"--LabApp.workspaces_dir={root / '.workspaces'}", "--LabApp.news_url=",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".run")},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "JupyterLab did not start within 60 s"
-            time.sleep(0.5)
-    with sync_playwright() as playwright:
+    options = (f"--LabApp.workspaces_dir={root / '.workspaces'}", "--LabApp.news_url=",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+    with jupyterlab(root, *options) as (base, token), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser, base, token, root
         browser.close()
-    server.terminate()
-    server.wait(timeout=30)
 
 
 def notebook_text_contains(page, text, timeout_ms=180_000):

@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from conftest import run, write_files
+from helpers import run, write_files
 from workbook import chapters, check, runner
 from workbook.errors import CheckFailed, LearnerError
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import write_files
+from helpers import write_files
 from workbook.cli import flask, shorten
 
 APP = '''

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import ALL_EXERCISES, folder_at_check, run
+from helpers import ALL_EXERCISES, folder_at_check, run
 
 
 def test_every_chapter_has_exercises():

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import folder_at_check, run, write_files
+from helpers import folder_at_check, run, write_files
 from workbook import chapters
 
 WRONG_ANSWERS = [

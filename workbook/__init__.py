@@ -9,10 +9,13 @@ from . import runner as _runner
 from .app import fresh_app
 from .chapters import chapter as _chapter
 from .checks import check
+from .cli import flask
 from .errors import CheckFailed, LearnerError
 from .progress import progress
 
-__all__ = ["start_chapter", "fresh_start", "catch_up", "fresh_app", "check", "progress", "CheckFailed", "LearnerError"]
+__all__ = [
+    "start_chapter", "fresh_start", "catch_up", "fresh_app", "check", "flask", "progress", "CheckFailed", "LearnerError",
+]
 
 
 def start_chapter(number: str, reset: bool = False) -> None:

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from . import chapters, progress, runner
+from .display import show_verdict
 from .errors import CheckFailed, WorkbookError
 
 
@@ -57,6 +58,6 @@ def check(exercise_id: str) -> None:
     result = runner.run_check(folder, exercise.id, chapter.check_file())
     passed, text = verdict(exercise.id, result)
     progress.record(folder, exercise.id, passed)
-    print(text)
+    show_verdict(passed, text)
     if not passed:
         raise CheckFailed(f"exercise {exercise.id}. Change the cell(s) above, run them, then run this check again.")

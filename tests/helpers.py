@@ -1,0 +1,82 @@
+"""Builders shared by the workbook's own tests: Bookshelf folders, check runs and a JupyterLab server."""
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+
+from workbook import chapters, reference, runner
+from workbook.checks import verdict
+
+ALL_EXERCISES = [e for c in chapters.all_chapters() for e in c.exercises]
+
+
+def write_files(folder: Path, files: dict[str, str]) -> None:
+    """Write these files (path relative to the folder, to text) into the folder."""
+    for relative, text in files.items():
+        reference.write(folder, relative, text)
+
+
+def folder_at_check(folder: Path, exercise: chapters.Exercise, blank: bool = False) -> Path:
+    """Build the folder a learner has when reaching an exercise's check: solved, or with that exercise left blank."""
+    chapter = chapters.chapter(exercise.chapter)
+    student = nbformat.read(chapters.NOTEBOOKS / chapter.filename, as_version=4)
+
+    def text_of(written: chapters.WrittenFile) -> str:
+        if not (blank and written.cell_index in exercise.solution_cells):
+            return written.text
+        path, body = chapters.writefile_cell(student.cells[written.cell_index])
+        assert path == written.path, "notebooks/ is out of step with solutions/"
+        return chapters.file_text(body)
+
+    (folder / "exercise.ipynb").write_text("{}", encoding="utf-8")  # a chapter folder holds a notebook
+    reference.build(folder, chapter.number, until_cell=exercise.check_cell, text_of=text_of)
+    return folder
+
+
+def run(folder: Path, exercise_id: str, **kwargs) -> tuple[bool, str]:
+    """Run an exercise's check on a folder and return (passed, the text a learner would read)."""
+    exercise = chapters.exercise(exercise_id)
+    result = runner.run_check(folder, exercise_id, chapters.chapter(exercise.chapter).check_file(), **kwargs)
+    return verdict(exercise_id, result)
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def jupyterlab(root: Path, *options: str, env: dict | None = None):
+    """Run a real JupyterLab server over root on a free port; yield (base URL, token)."""
+    port, token = free_port(), secrets.token_hex(16)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root", *options],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".run"), **(env or {})},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5).close()
+                break
+            except OSError:
+                assert server.poll() is None, "JupyterLab exited at start"
+                assert time.monotonic() < deadline, "JupyterLab did not start within 60 s"
+                time.sleep(0.5)
+        yield base, token
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
