@@ -1,29 +1,25 @@
 """Build the reference Bookshelf in a folder by replaying a chapter's cells: its files and its commands."""
 
-import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from . import chapters
-from .errors import WorkbookError
+from . import chapters, files
+from .errors import WorkbookBug
 
 
 def write(folder: Path, relative: str, text: str) -> None:
-    path = folder / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # newline="" keeps the reference's "\n" on Windows, so it compares equal next time
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
+    """Write one reference file into the folder, never through a link."""
+    files.write_text(folder, relative, text)
 
 
 def replay(folder: Path, step: chapters.Replay) -> None:
     """Run a command cell (like `flask("db init")`) in the folder, as the notebook does."""
     completed = subprocess.run([sys.executable, "-c", step.script], cwd=folder, capture_output=True, text=True)
     if completed.returncode or "(exit status" in completed.stdout:
-        raise WorkbookError(f"Replaying `{step.source.strip()}` failed:\n{completed.stdout}{completed.stderr}")
+        raise WorkbookBug(f"Replaying `{step.source.strip()}` failed:\n{completed.stdout}{completed.stderr}")
 
 
 def build(
@@ -57,12 +53,7 @@ def restore_created(folder: Path, number: str) -> list[str]:
             build(Path(scratch), earlier.number)
             for path in missing:
                 source = Path(scratch) / path
-                if source.is_dir():
-                    shutil.copytree(source, folder / path)
-                elif source.exists():
-                    (folder / path).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(source, folder / path)
-                else:
-                    continue
-                restored.append(path)
+                if source.exists():
+                    files.copy_into(source, folder, path)
+                    restored.append(path)
     return restored
