@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import LearnerError
+from .errors import InstallError, LearnerError
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -14,12 +14,16 @@ NOTEBOOKS = ROOT / "notebooks"
 CHECKS = ROOT / "tests" / "checks"
 
 WRITEFILE = re.compile(r"^%%writefile\s+(?P<path>\S+)\s*$")
-CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](?P<id>\d\d\.\d+)["']\s*\)""")
-CHAPTER_FILE = re.compile(r"^(?P<number>\d\d)_\w+\.ipynb$")
+CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](?P<id>\d\d\.\d+)["']\s*\)""", re.ASCII)
+CHAPTER_FILE = re.compile(r"^(?P<number>\d\d)_\w+\.ipynb$", re.ASCII)
+# a chapter is asked for as "01", "1" or 1; ASCII digits only ("²".isdigit() is True, int("²") fails)
+CHAPTER_NUMBER = re.compile(r"[0-9]{1,2}")
+# a value longer than this is shown cut short in a message (a pasted 5,000-digit number)
+SHOWN_LENGTH = 20
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 REPLAY_TAG = "workbook-replay"
-REPLAY_PRELUDE = "from workbook.cli import flask\n"
+REPLAY_PRELUDE = "from workbook import flask\n"
 
 
 @dataclass(frozen=True)
@@ -112,11 +116,53 @@ def writefile_cell(cell) -> tuple[str, str] | None:
     return (match["path"], body) if match else None
 
 
+def shown_value(value) -> str:
+    """Show a value the learner passed, cut short when it is long (a pasted 5,000-digit number)."""
+    try:
+        text = repr(value)
+    except Exception:
+        # repr of a huge int raises ValueError (Python's limit on digits); other objects may raise anything
+        kind = type(value).__name__
+        return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} too long to show"
+    return text if len(text) <= SHOWN_LENGTH else f"{text[:SHOWN_LENGTH]}… ({len(text)} characters)"
+
+
+def read_notebook(path: Path) -> dict:
+    """Return a solution notebook's JSON, or say which file is damaged."""
+    name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+    try:
+        # plain json rather than nbformat: importing nbformat costs a learner a second at every chapter start
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InstallError(f"The solution notebook {name} could not be read ({error.strerror or error}).") from None
+    except UnicodeDecodeError:
+        raise InstallError(f"The solution notebook {name} is damaged: it is not UTF-8 text.") from None
+    except ValueError as error:
+        reason = f"{error.msg} at line {error.lineno}" if isinstance(error, json.JSONDecodeError) else str(error)
+        raise InstallError(f"The solution notebook {name} is damaged or cut short ({reason}).") from None
+    if not (isinstance(notebook, dict) and isinstance(notebook.get("cells"), list)
+            and all(isinstance(cell, dict) for cell in notebook["cells"])):
+        raise InstallError(f"The solution notebook {name} is damaged: it is not a notebook with a list of cells.")
+    return notebook
+
+
 def read_chapter(path: Path) -> Chapter:
     """Parse one solution notebook into a Chapter."""
+    notebook = read_notebook(path)
+    try:
+        return parse_chapter(path, notebook)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        # valid JSON in the wrong shape: a cell without a type, metadata that is not a mapping, ...
+        name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+        raise InstallError(
+            f"The solution notebook {name} is damaged: it is not a notebook the workbook can read "
+            f"({type(error).__name__} {error})."
+        ) from None
+
+
+def parse_chapter(path: Path, notebook: dict) -> Chapter:
+    """Turn a solution notebook's JSON into a Chapter."""
     number = CHAPTER_FILE.match(path.name)["number"]
-    # plain json rather than nbformat: importing nbformat costs a learner a second at every chapter start
-    notebook = json.loads(path.read_text(encoding="utf-8"))
     cells = notebook["cells"]
     heading = next((source(c).split("\n", 1)[0] for c in cells if c["cell_type"] == "markdown"), path.stem)
     # "# 01 · Flask: ..." gives the title "Flask: ..."
@@ -150,32 +196,36 @@ def _chapters(stamp) -> tuple[Chapter, ...]:
 def all_chapters() -> tuple[Chapter, ...]:
     """Return every chapter in order, re-read only when a solution notebook changed."""
     if not SOLUTIONS.is_dir():
-        raise LearnerError(
-            f"The solution notebooks are not in {SOLUTIONS}. "
-            "Install the workbook from its folder with `pip install -e .` (the README's set-up does this)."
-        )
+        raise InstallError(f"The solution notebooks are not in {SOLUTIONS}.")
     paths = sorted(p for p in SOLUTIONS.glob("*.ipynb") if CHAPTER_FILE.match(p.name))
     return _chapters(tuple((p, p.stat().st_mtime_ns) for p in paths))
 
 
 def chapter(number: str) -> Chapter:
     """Return the chapter with this two-digit number, or explain which ones exist."""
-    number = f"{int(number):02d}" if str(number).isdigit() else str(number)
+    if isinstance(number, bool) or not isinstance(number, (str, int)):
+        raise LearnerError(f'A chapter is named by its two-digit number in quotes, like "01", not {shown_value(number)}.')
+    wanted = number.strip() if isinstance(number, str) else shown_value(number)
+    if CHAPTER_NUMBER.fullmatch(wanted):
+        wanted = f"{int(wanted):02d}"
     for found in all_chapters():
-        if found.number == number:
+        if found.number == wanted:
             return found
     known = ", ".join(c.number for c in all_chapters())
-    raise LearnerError(f"There is no chapter {number!r}; the chapters are {known}.")
+    raise LearnerError(f"There is no chapter {shown_value(number)}; the chapters are {known}.")
 
 
 def exercise(exercise_id: str) -> Exercise:
     """Return the exercise with this id (like "01.2"), or explain which ones exist."""
+    if not isinstance(exercise_id, str):
+        # check(1.2) loses the leading zero, and check(01.2) is a syntax error: ask for the quotes
+        raise LearnerError(f'An exercise is named by its number in quotes, like "01.2", not {shown_value(exercise_id)}.')
     for found in all_chapters():
         for candidate in found.exercises:
             if candidate.id == exercise_id:
                 return candidate
     known = ", ".join(e.id for c in all_chapters() for e in c.exercises)
-    raise LearnerError(f"There is no exercise {exercise_id!r}; the exercises are {known}.")
+    raise LearnerError(f"There is no exercise {shown_value(exercise_id)}; the exercises are {known}.")
 
 
 def state_before(number: str) -> dict[str, str]:
