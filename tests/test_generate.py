@@ -1,6 +1,9 @@
 """Student notebooks are generated exactly, and notebooks/ is what generation would write."""
 
+import json
+
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from workbook import chapters
@@ -70,3 +73,89 @@ def test_student_notebooks_carry_no_solution_and_no_output():
         for cell in notebook.cells:
             assert "BEGIN SOLUTION" not in cell.source and "BEGIN HIDDEN TESTS" not in cell.source, path
             assert not cell.get("outputs"), path
+
+
+@pytest.fixture
+def generated(tmp_path, monkeypatch):
+    """A notebooks/ folder as generation writes it."""
+    monkeypatch.setattr(chapters, "NOTEBOOKS", tmp_path)
+    assert main(["generate"]) == 0
+    return tmp_path
+
+
+def worked_in(path, change):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    change(notebook["cells"])
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    return path.read_bytes()
+
+
+def first_solution_cell(cells):
+    return next(cell for cell in cells if cell["metadata"].get("nbgrader", {}).get("solution"))
+
+
+def answered(cells):
+    first_solution_cell(cells)["source"] = "def answer():\n    return 'mine'\n"
+
+
+def ran(cells):
+    next(cell for cell in cells if cell["cell_type"] == "code")["execution_count"] = 1
+
+
+def printed(cells):
+    code = next(cell for cell in cells if cell["cell_type"] == "code")
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "hello\n"}]
+
+
+def added(cells):
+    cells.append({"cell_type": "markdown", "id": "my-notes", "metadata": {}, "source": "my notes"})
+
+
+@pytest.mark.parametrize("change", [answered, ran, printed, added])
+def test_a_notebook_a_learner_worked_in_is_backed_up_before_it_is_replaced(generated, capsys, change):
+    path = generated / "01_flask.ipynb"
+    expected = path.read_bytes()
+    mine = worked_in(path, change)
+    capsys.readouterr()
+    assert main(["generate"]) == 0
+    backups = list((generated / "backups").iterdir())
+    assert len(backups) == 1 and (backups[0] / "01_flask.ipynb").read_bytes() == mine
+    assert path.read_bytes() == expected
+    assert f"saved the work found in 01_flask.ipynb to {backups[0]}/ before replacing it" in capsys.readouterr().out
+
+
+def test_a_damaged_student_notebook_is_backed_up_too(generated):
+    path = generated / "01_flask.ipynb"
+    mine = path.read_bytes()[:100] + b"\xff"
+    path.write_bytes(mine)
+    assert main(["generate"]) == 0
+    assert (next((generated / "backups").iterdir()) / "01_flask.ipynb").read_bytes() == mine
+
+
+def test_a_notebook_only_behind_the_solutions_is_replaced_without_a_backup(generated, capsys):
+    path = generated / "01_flask.ipynb"
+    expected = path.read_bytes()
+    # what an edit to the solution's prose looks like from here: the text differs, no learner's trace
+    worked_in(path, lambda cells: cells[0].update(source="# 01 · An older title"))
+    capsys.readouterr()
+    assert main(["generate"]) == 0
+    assert path.read_bytes() == expected
+    assert not (generated / "backups").exists()
+    assert capsys.readouterr().out == f"wrote {path}\n"
+
+
+def test_regenerating_an_up_to_date_folder_writes_nothing(generated, capsys):
+    capsys.readouterr()
+    assert main(["generate"]) == 0
+    assert capsys.readouterr().out == "" and not (generated / "backups").exists()
+
+
+def test_a_damaged_solution_is_one_sentence_not_a_traceback(tmp_path, monkeypatch, capsys):
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "01_flask.ipynb").write_text('{"cells": [', encoding="utf-8")
+    monkeypatch.setattr(chapters, "SOLUTIONS", tmp_path / "solutions")
+    monkeypatch.setattr(chapters, "NOTEBOOKS", tmp_path / "notebooks")
+    assert main(["generate"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("Installation problem: The solution notebook ") and "01_flask.ipynb is damaged" in error
+    assert error.count("\n") == 1

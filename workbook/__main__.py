@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from . import chapters
+from .errors import WorkbookError
 
 
 def shown(path) -> str:
@@ -12,6 +13,15 @@ def shown(path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; a problem with the files is one sentence on stderr and exit status 1."""
+    try:
+        return run(argv)
+    except WorkbookError as error:
+        print(f"{error.heading}: {error}", file=sys.stderr)
+        return 1
+
+
+def run(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     generate = commands.add_parser("generate", help="write notebooks/ from solutions/")
@@ -34,7 +44,11 @@ def main(argv: list[str] | None = None) -> int:
 
         for path in store_outputs(args.chapters):
             print(f"stored outputs: {shown(path)}")
-    for path in write_notebooks():
+    generation = write_notebooks()
+    if generation.backup:
+        names = ", ".join(path.name for path in generation.backed_up)
+        print(f"saved the work found in {names} to {shown(generation.backup)}/ before replacing it")
+    for path in generation.written:
         print(f"wrote {shown(path)}")
     return 0
 

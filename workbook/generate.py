@@ -1,11 +1,14 @@
 """Generate the student notebooks from the solutions with nbgrader's own preprocessors."""
 
 import copy
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from . import chapters
+from . import chapters, files
+from .errors import InstallError
 
 CELL_METADATA_DROPPED = ("execution", "collapsed", "scrolled")
 
@@ -30,10 +33,20 @@ def render(notebook: nbformat.NotebookNode) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
+def read_solution(path: Path) -> nbformat.NotebookNode:
+    """Read a solution notebook, or say in one sentence which one is damaged."""
+    # the same check as a chapter start, so a damaged file gets the same sentence here
+    chapters.read_notebook(path)
+    try:
+        return nbformat.read(path, as_version=4)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise InstallError(f"The solution notebook {path.name} is damaged: nbformat cannot read it ({error}).") from None
+
+
 def expected_notebooks() -> dict[Path, str]:
     """Return, for every chapter, the student notebook's path and the text it should have."""
     return {
-        chapters.NOTEBOOKS / path.name: render(student_notebook(nbformat.read(path, as_version=4)))
+        chapters.NOTEBOOKS / path.name: render(student_notebook(read_solution(path)))
         for path in sorted(chapters.SOLUTIONS.glob("*.ipynb"))
         if chapters.CHAPTER_FILE.match(path.name)
     }
@@ -42,16 +55,59 @@ def expected_notebooks() -> dict[Path, str]:
 def stale_notebooks() -> list[Path]:
     """Return the student notebooks that differ from what generation would write, or are extra."""
     expected = expected_notebooks()
-    stale = [p for p, text in expected.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    stale = [p for p, text in expected.items()
+             if not p.exists() or p.read_text(encoding="utf-8", errors="surrogateescape") != text]
     extra = [p for p in chapters.NOTEBOOKS.glob("*.ipynb") if p not in expected]
     return stale + extra
 
 
-def write_notebooks() -> list[Path]:
-    """Write the student notebooks that changed; return them. Safe to run again and again."""
-    written = []
+def holds_learner_work(existing: str, expected: str) -> bool:
+    """Tell whether a student notebook holds what a learner did: outputs, run counts, answers or cells of their own."""
+    try:
+        cells = json.loads(existing)["cells"]
+        generated = {cell["id"]: cell for cell in json.loads(expected)["cells"]}
+        for cell in cells:
+            if cell.get("outputs") or cell.get("execution_count") is not None:
+                return True
+            written = generated.get(cell.get("id"))
+            if written is None:
+                # a cell the learner added (or one the solutions dropped since: then a backup costs nothing)
+                return True
+            if chapters.is_solution_cell(cell) and chapters.source(cell) != chapters.source(written):
+                return True
+    except (ValueError, KeyError, TypeError, AttributeError):
+        # a notebook that cannot be read may still be someone's only copy of their work
+        return True
+    return False
+
+
+@dataclass
+class Generation:
+    """What `generate` wrote, and where it first saved the learner's work it replaced."""
+
+    written: list[Path]
+    backed_up: list[Path]
+    backup: Path | None = None
+
+
+def write_notebooks() -> Generation:
+    """Write the student notebooks that changed, after backing up any that hold a learner's work.
+
+    Generation backs up rather than refuses: a learner who pulls an update and regenerates gets the new
+    notebooks and keeps their answers in notebooks/backups/ (as start_chapter's reset does), and a maintainer
+    whose edit to a solution cell's scaffold looks like a learner's answer loses nothing but a moment,
+    where a refusal with --force would block every such regeneration and teach everyone to type --force.
+    Prose that differs is not counted as a learner's work: only what generation can tell apart from its own
+    output (outputs, run counts, edited solution cells, added cells), since the last generation is not kept.
+    """
+    changed = {}
     for path, text in expected_notebooks().items():
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8", newline="\n")
-            written.append(path)
-    return written
+        existing = path.read_text(encoding="utf-8", errors="surrogateescape") if path.exists() else None
+        if existing != text:
+            changed[path] = (existing, text)
+    backed_up = [path for path, (existing, text) in changed.items()
+                 if existing is not None and holds_learner_work(existing, text)]
+    backup = files.back_up(chapters.NOTEBOOKS, [path.name for path in backed_up]) if backed_up else None
+    for path, (existing, text) in changed.items():
+        files.write_text(chapters.NOTEBOOKS, path.name, text)
+    return Generation(list(changed), backed_up, backup)
