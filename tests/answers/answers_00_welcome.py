@@ -1,0 +1,14 @@
+"""Chapter 00: the first page of Bookshelf."""
+
+CORRECT = [
+    ("00.1", 'from flask import make_response\n'
+             'return make_response("Welcome to Bookshelf!", 200)'),
+    ("00.1", 'from flask import Response\n'
+             'greeting = "Welcome to Bookshelf!"\n'
+             'return Response(greeting, mimetype="text/plain")'),
+]
+
+WRONG = [
+    ("00.1", 'return "Hello, world!"'),  # the tutorial's text, not the one asked for
+    ("00.1", 'print("Welcome to Bookshelf!")'),  # printed in the server's log; the view returns None
+]
