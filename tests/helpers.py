@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 
 from workbook import chapters, reference, runner
-from workbook.checks import verdict
+from workbook.learner import verdict
 
 ALL_EXERCISES = [e for c in chapters.all_chapters() for e in c.exercises]
 
@@ -44,8 +44,7 @@ def folder_at_check(folder: Path, exercise: chapters.Exercise, blank: bool = Fal
 def run(folder: Path, exercise_id: str, **kwargs) -> tuple[bool, str]:
     """Run an exercise's check on a folder and return (passed, the text a learner would read)."""
     exercise = chapters.exercise(exercise_id)
-    result = runner.run_check(folder, exercise_id, chapters.chapter(exercise.chapter).check_file(), **kwargs)
-    return verdict(exercise_id, result)
+    return verdict(runner.run_check(folder, exercise_id, chapters.chapter(exercise.chapter).check_file(), **kwargs))
 
 
 def free_port() -> int:
@@ -80,3 +79,26 @@ def jupyterlab(root: Path, *options: str, env: dict | None = None):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def chapter00_app(view: str = 'return "Welcome to Bookshelf!"', factory: str = "", top: str = "") -> str:
+    """Return a bookshelf/__init__.py for exercise 00.1 whose index view runs `view` (correct by default)."""
+    indent = lambda code, spaces: "\n".join(" " * spaces + line for line in code.strip("\n").split("\n"))  # noqa: E731
+    return (
+        f"from flask import Flask\n{top}\n\n"
+        "def create_app(test_config=None):\n"
+        "    app = Flask(__name__)\n"
+        "    app.config.from_mapping(test_config or {})\n"
+        f"{indent(factory, 4) if factory else ''}\n\n"
+        '    @app.get("/")\n'
+        "    def index():\n"
+        f"{indent(view, 8)}\n\n"
+        "    return app\n"
+    )
+
+
+def chapter_folder(folder: Path, notebook: str = "00_welcome.ipynb") -> Path:
+    """Make folder look like a chapter's folder: it holds a notebook."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / notebook).write_text("{}", encoding="utf-8")
+    return folder

@@ -3,7 +3,7 @@
 import pytest
 
 from helpers import write_files
-from workbook.cli import flask, shorten
+from workbook.flask_command import flask, shorten
 
 APP = '''
 import click

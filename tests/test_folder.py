@@ -101,11 +101,13 @@ def test_what_a_chapter_creates_afresh_is_set_aside_not_lost(chapter_folder, mon
     (chapter_folder / "migrations" / "versions" / "0001_mine.py").write_text("# mine\n", encoding="utf-8")
     start_chapter("01")
     assert (chapter_folder / "migrations" / "versions" / "0001_mine.py").exists(), "start_chapter must not move it"
+    capsys.readouterr()
     fresh_start("01")
     assert not (chapter_folder / "migrations").exists()
-    backup = next((chapter_folder / "backups").iterdir())
+    moved = capsys.readouterr().out
+    assert moved.startswith("Moved into backups/") and moved.rstrip().endswith("/: migrations")
+    backup = chapter_folder / moved.split()[2].rstrip(":")
     assert (backup / "migrations" / "versions" / "0001_mine.py").read_text(encoding="utf-8") == "# mine\n"
-    assert f"Moved into backups/{backup.name}/: migrations" in capsys.readouterr().out
     fresh_start("01")
     assert capsys.readouterr().out == "Nothing from an earlier run is in the way.\n"
 

@@ -1,14 +1,29 @@
-"""Run `flask --app bookshelf ...` from a notebook: its real output, with a failure cut down to the error."""
+"""Run `flask --app bookshelf ...` from a notebook: its real output, with a failure cut down to the error.
 
+main() is what the process that flask() starts runs: Flask's own command line,
+in a child of its own (so learner code that kills its parent never reaches the kernel) and makes
+Flask-Migrate's bare "Error: " line name the learner's file and line.
+"""
+
+import logging
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+from .errors import LearnerError
+
 TRACEBACK = "Traceback (most recent call last):"
 # Alembic 1.17+ lists every autogenerate plugin it loads: noise that says nothing about the migration
 PLUGIN_NOISE = "INFO  [alembic.runtime.plugins] setting up autogenerate plugin"
+# commands that serve or wait for typing: they would block the notebook
+WAITING_COMMANDS = {"run", "shell"}
+DEFAULT_TIMEOUT = 120.0
+LONGEST_ARGUMENTS = 10_000
+# `-m workbook.flask_command` would import this module twice (the package imports it too)
+ENTRY = "import sys; from workbook.flask_command import main; sys.exit(main(sys.argv[1:]))"
 
 
 def shorten(output: str) -> str:
@@ -22,18 +37,84 @@ def shorten(output: str) -> str:
     return before + "\n".join([*error, shortened]) + "\n"
 
 
-def flask(arguments: str) -> None:
+def relative_paths(output: str, folder: Path) -> str:
+    """Show the notebook folder's paths relative to it, as the learner sees them."""
+    return output.replace(f"{folder}{os.sep}", "").replace(str(folder), ".")
+
+
+def split(arguments: str) -> list[str]:
+    """Split a command line like a shell, or say in one sentence what is wrong with it."""
+    if not isinstance(arguments, str):
+        raise LearnerError(f'flask() takes the command as one string, like flask("db upgrade"), not {type(arguments).__name__}.')
+    if len(arguments) > LONGEST_ARGUMENTS:
+        raise LearnerError(f"That flask command is {len(arguments):,} characters long: give a shorter one.")
+    try:
+        return shlex.split(arguments)
+    except ValueError as error:
+        raise LearnerError(f"The flask command {arguments[:80]!r} could not be read ({error}): check its quotes.") from None
+
+
+def end_group(process: subprocess.Popen) -> None:
+    """Kill a command and whatever it started in its session (the command alone where there are no groups)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL) if hasattr(os, "killpg") else process.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def flask(arguments: str, timeout: float = DEFAULT_TIMEOUT) -> None:
     """Run `flask --app bookshelf <arguments>` in this folder and print what it printed, and its status if it failed."""
+    words = split(arguments)
     print(f"$ flask --app bookshelf {arguments}")
-    if shlex.split(arguments)[:1] in (["run"], ["shell"]):
+    if WAITING_COMMANDS & set(words):
         print("This command waits for you and would block the notebook: run it in a terminal in this folder.")
         return
-    completed = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "bookshelf", *shlex.split(arguments)],
-        cwd=Path.cwd(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "FLASK_DEBUG": "0"},
+    here = Path.cwd()
+    from .runner import clean_environment  # the same clean start as a check's
+
+    process = subprocess.Popen(
+        [sys.executable, "-P", "-c", ENTRY, *words], cwd=here,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        env={**clean_environment(), "PYTHONDONTWRITEBYTECODE": "1", "FLASK_DEBUG": "0"},
     )
-    output = "".join(line for line in completed.stdout.splitlines(keepends=True) if not line.startswith(PLUGIN_NOISE))
-    print(shorten(output).rstrip("\n"))
-    if completed.returncode:
-        print(f"(exit status {completed.returncode})")
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        end_group(process)
+        process.communicate()
+        print(f"The command ran for more than {timeout:.0f} s and was stopped: does it wait for something?")
+        return
+    except BaseException:
+        end_group(process)
+        process.wait()
+        raise
+    output = "".join(line for line in output.splitlines(keepends=True) if not line.startswith(PLUGIN_NOISE))
+    print(relative_paths(shorten(output), here).rstrip("\n"))
+    if process.returncode:
+        print(f"(exit status {process.returncode})")
+
+
+def main(words: list[str]) -> int:
+    """Run Flask's command line on bookshelf in a child process and return its exit status."""
+    if hasattr(os, "fork"):
+        pid = os.fork()
+        if pid:
+            _, status = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 128 + os.WTERMSIG(status)
+    from flask.cli import main as flask_main
+
+    from .app import MigrateErrors
+
+    logging.getLogger("flask_migrate").addFilter(MigrateErrors(Path.cwd()))
+    sys.argv = ["flask", "--app", "bookshelf", *words]
+    try:
+        flask_main()
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    else:
+        code = 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if hasattr(os, "fork"):
+        os._exit(code)
+    return code

@@ -1,42 +1,37 @@
 """Bring the learner's folder to the state a chapter expects, keeping every file safe."""
 
-import shutil
-import time
+import functools
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import chapters
+from . import chapters, files
 from . import reference as reference_files
 from .errors import LearnerError
 
-BACKUPS = "backups"
+SOLUTION_REGION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\n(?P<answer>.*?)^[ \t]*### END SOLUTION[^\n]*", re.S | re.M)
+# what nbgrader's ClearSolutions leaves in place of an answer in a Python cell
+STUB = "{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()"
 
 
 @dataclass
-class Preparation:
-    """What start_chapter did to the folder."""
+class FolderChanges:
+    """What start_chapter, fresh_start or catch_up found in the folder and did to it."""
 
     restored: list[str] = field(default_factory=list)
     rebuilt: list[str] = field(default_factory=list)
+    # files that differ from the chapter's start because the learner changed them
     kept: list[str] = field(default_factory=list)
+    # files that differ because this chapter's own cells already wrote them (a re-run after a restart)
+    current: list[str] = field(default_factory=list)
+    # files and folders that a later chapter wrote: this chapter's cells would take them back
+    ahead: list[str] = field(default_factory=list)
+    ahead_of: str = ""
+    ahead_backup: Path | None = None
     reset: list[str] = field(default_factory=list)
     set_aside: list[str] = field(default_factory=list)
     backup: Path | None = None
-
-    def summary(self, chapter: "chapters.Chapter") -> str:
-        lines = [f"Chapter {chapter.number} is ready: {chapter.title}"]
-        if self.rebuilt:
-            lines.append(f"  rebuilt with the commands of earlier chapters: {', '.join(self.rebuilt)}")
-        if self.restored:
-            lines.append(f"  restored from the reference: {', '.join(self.restored)}")
-        if self.reset:
-            lines.append(f"  reset to the reference: {', '.join(self.reset)}")
-        if self.backup:
-            lines.append(f"  your versions were saved in {self.backup.as_posix()}/")
-        if self.kept:
-            lines.append(f"  kept your own version of: {', '.join(self.kept)}")
-            lines.append(f'  (to replace them with the reference, run start_chapter("{chapter.number}", reset=True))')
-        return "\n".join(lines)
 
 
 def ensure_workbook_folder(folder: Path) -> None:
@@ -53,30 +48,34 @@ def ensure_workbook_folder(folder: Path) -> None:
         )
 
 
-def new_backup_folder(folder: Path) -> Path:
-    """Create and return an unused timestamped folder under backups/."""
-    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
-    for attempt in range(1000):
-        candidate = folder / BACKUPS / (stamp if attempt == 0 else f"{stamp}_{attempt}")
-        try:
-            candidate.mkdir(parents=True)
-            return candidate
-        except FileExistsError:
-            continue
-    raise LearnerError(f"Could not create a new backup folder in {folder / BACKUPS}; please tidy it up.")
+@functools.cache
+def _versions(number: str, stamp: int) -> dict[str, frozenset[str]]:
+    """Return every text a chapter's cells write to each path: given files, answers and blank exercises."""
+    chapter = chapters.chapter(number)
+    path = chapters.SOLUTIONS / chapter.filename
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"] if stamp else []
+    versions: dict[str, set[str]] = {}
+    for written in chapter.files:
+        texts = versions.setdefault(written.path, set())
+        texts.add(written.text)
+        found = chapters.writefile_cell(cells[written.cell_index]) if cells else None
+        if found:
+            blank = SOLUTION_REGION.sub(lambda match: STUB.format(indent=match["indent"]), found[1])
+            texts.add(chapters.file_text(blank))
+    return {path: frozenset(texts) for path, texts in versions.items()}
 
 
-def back_up(folder: Path, copied: list[str], moved: list[str] = ()) -> Path:
-    """Copy (or move) these files and folders into a new timestamped backup folder and return it."""
-    target = new_backup_folder(folder)
-    for relative in [*copied, *moved]:
-        destination = target / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        if relative in moved:
-            shutil.move(folder / relative, destination)
-        else:
-            destination.write_bytes((folder / relative).read_bytes())
-    return target
+def versions(number: str) -> dict[str, frozenset[str]]:
+    """Return every text chapter `number`'s cells write, per path (answers and blank exercises included)."""
+    path = chapters.SOLUTIONS / chapters.chapter(number).filename
+    return _versions(chapters.chapter(number).number, path.stat().st_mtime_ns if path.exists() else 0)
+
+
+def read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def missing_and_differing(folder: Path, reference: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -86,57 +85,105 @@ def missing_and_differing(folder: Path, reference: dict[str, str]) -> tuple[list
         path = folder / relative
         if not path.exists():
             missing.append(relative)
-        elif path.read_text(encoding="utf-8", errors="replace") != text:
+        elif read(path) != text:
             differing.append(relative)
     return missing, differing
 
 
-def carry_out(folder: Path, reference: dict[str, str], done: Preparation) -> Preparation:
+def later_work(folder: Path, number: str) -> tuple[list[str], str]:
+    """Return the paths in the folder that a later chapter wrote or made, and the latest such chapter."""
+    own = versions(number)
+    ahead, latest = [], ""
+    for later in chapters.all_chapters():
+        if later.number <= number:
+            continue
+        found = [path for path in later.creates if (folder / path).exists()]
+        for path, texts in versions(later.number).items():
+            text = read(folder / path)
+            if text is not None and text in texts and text not in own.get(path, ()):
+                found.append(path)
+        if found:
+            latest = later.number
+            ahead.extend(path for path in found if path not in ahead)
+    return ahead, latest
+
+
+def carry_out(folder: Path, reference: dict[str, str], done: FolderChanges) -> FolderChanges:
     """Back up what is to be reset or set aside, then write the reference files to restore or reset."""
     if done.reset or done.set_aside:
-        done.backup = back_up(folder, done.reset, done.set_aside).relative_to(folder)
+        done.backup = files.back_up(folder, done.reset, done.set_aside).relative_to(folder)
     for relative in done.restored + done.reset:
-        reference_files.write(folder, relative, reference[relative])
+        files.write_text(folder, relative, reference[relative])
     return done
 
 
-def fresh_start(folder: Path, number: str) -> Preparation:
+def fresh_start(folder: Path, number: str) -> FolderChanges:
     """Move what a chapter's commands create into a backup, and put back the reference files they read."""
     chapter = chapters.chapter(number)
     reference = {relative: chapters.state_before(chapter.number)[relative] for relative in chapter.resets}
     missing, differing = missing_and_differing(folder, reference)
     set_aside = [relative for relative in chapter.creates if (folder / relative).exists()]
-    return carry_out(folder, reference, Preparation(restored=missing, reset=differing, set_aside=set_aside))
+    return carry_out(folder, reference, FolderChanges(restored=missing, reset=differing, set_aside=set_aside))
 
 
-def catch_up(folder: Path, exercise_id: str) -> Preparation:
-    """Put the reference answer of one exercise in place, after backing up the learner's differing files."""
+def answer_files(exercise_id: str) -> dict[str, str]:
+    """Return the files an exercise's solution cells write, path to reference text."""
     exercise = chapters.exercise(exercise_id)
-    answer = {
+    return {
         written.path: written.text
         for written in chapters.chapter(exercise.chapter).files
         if written.cell_index in exercise.solution_cells
     }
+
+
+def answer_regions(exercise_id: str) -> dict[str, list[str]]:
+    """Return, per file, the reference answers of an exercise: the code between the solution markers."""
+    exercise = chapters.exercise(exercise_id)
+    chapter = chapters.chapter(exercise.chapter)
+    cells = json.loads((chapters.SOLUTIONS / chapter.filename).read_text(encoding="utf-8"))["cells"]
+    regions: dict[str, list[str]] = {}
+    for index in exercise.solution_cells:
+        found = chapters.writefile_cell(cells[index])
+        if found:
+            for match in SOLUTION_REGION.finditer(found[1]):
+                lines = match["answer"].rstrip("\n").split("\n")
+                regions.setdefault(found[0], []).append("\n".join(line[len(match["indent"]):] for line in lines))
+    return regions
+
+
+def catch_up(folder: Path, exercise_id: str) -> FolderChanges:
+    """Put the reference answer of one exercise in place, after backing up the learner's differing files."""
+    answer = answer_files(exercise_id)
     missing, differing = missing_and_differing(folder, answer)
-    return carry_out(folder, answer, Preparation(restored=missing, reset=differing))
+    return carry_out(folder, answer, FolderChanges(restored=missing, reset=differing))
 
 
-def prepare(folder: Path, number: str, reset: bool = False) -> Preparation:
+def prepare(folder: Path, number: str, reset: bool = False) -> FolderChanges:
     """Restore missing reference files for a chapter; replace differing ones only on reset, after a backup."""
     chapter = chapters.chapter(number)
     reference = chapters.state_before(chapter.number)
+    done = FolderChanges()
+    # before anything is written: a later chapter's work is copied into a backup, so a way back exists
+    done.ahead, done.ahead_of = later_work(folder, chapter.number)
+    if done.ahead:
+        copy = files.back_up(folder, [p for p in done.ahead if (folder / p).is_file()])
+        done.ahead_backup = copy.relative_to(folder)
+        for created in (p for p in done.ahead if (folder / p).is_dir()):
+            files.copy_into(folder / created, folder, f"{done.ahead_backup.as_posix()}/{created}")
     # first what earlier chapters made by command: their replay needs the folder as they left it
-    rebuilt = reference_files.restore_created(folder, chapter.number)
+    done.rebuilt = reference_files.restore_created(folder, chapter.number)
     missing, differing = missing_and_differing(folder, reference)
-    done = Preparation(restored=missing, rebuilt=rebuilt)
+    done.restored = missing
     if reset:
         done.reset = differing
     else:
-        done.kept = differing
+        own = versions(chapter.number)
+        done.current = [path for path in differing if read(folder / path) in own.get(path, ())]
+        done.kept = [path for path in differing if path not in done.current and path not in done.ahead]
     carry_out(folder, reference, done)
     # %%writefile does not create folders: make the ones this chapter writes into,
     # except inside what a command of the chapter creates (`flask db init` wants no migrations/ yet)
     for written in chapter.files:
         if not any(Path(written.path).is_relative_to(created) for created in chapter.creates):
-            (folder / written.path).parent.mkdir(parents=True, exist_ok=True)
+            files.make_folders(folder, Path(written.path).parent.as_posix())
     return done

@@ -1,4 +1,4 @@
-"""Send checks to the warm worker process, restarting it when it dies, with a plain fallback."""
+"""Send checks from the kernel to the warm worker process, restarting it when it dies, with a plain fallback."""
 
 import atexit
 import itertools
@@ -8,13 +8,46 @@ import selectors
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from .errors import LearnerError
+from .errors import InstallError, LearnerError, WorkbookBug
+from .results import CheckRun
 
-CHECK_TIMEOUT = float(os.environ.get("WORKBOOK_CHECK_TIMEOUT", "120"))
-COMMAND = [sys.executable, "-m", "workbook.worker"]
+DEFAULT_TIMEOUT = 120.0
+# -P: the notebook's folder is not on sys.path, so a learner's pytest.py or inspect.py cannot shadow the real one.
+# Not -I, which would also drop the user site that a `pip install --user -e .` (JupyterHub) relies on.
+COMMAND = [sys.executable, "-P", "-m", "workbook.worker"]
+# the worker answers within its own time limit; this is how much longer the kernel waits before giving up on it
+GRACE = 15.0
+# variables of the kernel that would change how Python or pytest behave in the check (PYTHONOPTIMIZE strips asserts)
+KEPT_PYTHON_VARIABLES = {"PYTHONUSERBASE", "PYTHONNOUSERSITE", "PYTHONHOME", "PYTHONUTF8", "PYTHONIOENCODING"}
+
+
+def check_timeout() -> float:
+    """Return the time limit of a check in seconds: WORKBOOK_CHECK_TIMEOUT, or 120."""
+    given = os.environ.get("WORKBOOK_CHECK_TIMEOUT", "").strip()
+    if not given:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < 24 * 3600:
+        raise LearnerError(
+            f"WORKBOOK_CHECK_TIMEOUT is {given[:40]!r}, not a number of seconds between 0 and 86400: "
+            "set it to a positive number (like 300), or unset it to get the default of 120."
+        )
+    return seconds
+
+
+def clean_environment() -> dict[str, str]:
+    """Return the kernel's environment without the PYTHON* and PYTEST_* variables that would change a verdict."""
+    return {
+        name: value for name, value in os.environ.items()
+        if not (name.startswith("PYTEST_") or (name.startswith("PYTHON") and name not in KEPT_PYTHON_VARIABLES))
+    }
 
 
 def warm_worker_wanted() -> bool:
@@ -23,10 +56,11 @@ def warm_worker_wanted() -> bool:
 
 
 class Worker:
-    """One long-lived `python -m workbook.worker` process owned by this kernel."""
+    """One long-lived `python -P -m workbook.worker` process owned by this kernel."""
 
     def __init__(self):
         self.process: subprocess.Popen | None = None
+        self.errors = None
         self._pending = b""
         self._ids = itertools.count(1)
 
@@ -38,23 +72,42 @@ class Worker:
         if self.alive():
             return
         self.stop()  # reap a worker that died, and close its pipes
+        self.errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            start_new_session=True,  # so that stop() can end the worker and any child it forked
+            COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
+            cwd=tempfile.gettempdir(), env=clean_environment(),
+            start_new_session=True,  # the learner's stop button (SIGINT to the kernel's group) does not reach it
         )
         self._pending = b""
 
     def stop(self) -> None:
+        """End the worker: closing its input makes it end its check's processes and exit; kill it if it does not."""
         if self.process is None:
             return
         try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+            self.process.stdin.close()
+        except OSError:
             pass
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            stream.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.process.wait()
+        self.process.stdout.close()
         self.process = None
+        if self.errors is not None:
+            self.errors.close()
+            self.errors = None
+
+    def startup_error(self) -> str:
+        """Return the end of what the worker wrote to stderr (why it could not start)."""
+        if self.errors is None:
+            return ""
+        self.errors.seek(0)
+        return self.errors.read().decode(errors="replace").strip()[-800:]
 
     def _read_line(self, deadline: float) -> str | None:
         """Read one answer line, or None if the worker closed; raise TimeoutError at the deadline."""
@@ -74,7 +127,7 @@ class Worker:
     def request(self, payload: dict, timeout: float) -> dict | None:
         """Send one request and return its answer, or None if the worker died on the way."""
         self.start()
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout + GRACE
         payload = {**payload, "id": next(self._ids)}
         try:
             self.process.stdin.write((json.dumps(payload) + "\n").encode())
@@ -82,14 +135,12 @@ class Worker:
             while True:
                 line = self._read_line(deadline)
                 if line is None:
-                    self.stop()
                     return None
                 answer = json.loads(line)
                 # skip the worker's "ready" line, and any answer to a request that was given up
                 if answer.get("id") == payload["id"]:
-                    return answer
+                    return answer["run"]
         except BrokenPipeError:
-            self.stop()
             return None
         except BaseException:
             # a timeout or an interrupt (the learner's stop button) leaves the worker busy: end it
@@ -111,30 +162,36 @@ def run_once(payload: dict, timeout: float) -> dict:
     """Run a check in a fresh interpreter: slower, but works everywhere."""
     try:
         completed = subprocess.run(
-            [*COMMAND, "--once"], input=(json.dumps(payload) + "\n").encode(),
-            capture_output=True, timeout=timeout,
+            [*COMMAND, "--once"], input=(json.dumps(payload) + "\n").encode(), capture_output=True,
+            timeout=timeout + GRACE, cwd=tempfile.gettempdir(), env=clean_environment(),
         )
     except subprocess.TimeoutExpired:
-        raise TimeoutError from None
+        return {"exercise": payload["exercise"], "timed_out": True}
     lines = completed.stdout.decode().strip().splitlines()
     if not lines:
-        tail = completed.stderr.decode(errors="replace").strip()[-500:]
-        return {"crash": f"the check process exited with status {completed.returncode}: {tail}"}
-    return json.loads(lines[-1])
+        raise InstallError(
+            f"The check process could not start (exit status {completed.returncode}): "
+            f"{completed.stderr.decode(errors='replace').strip()[-800:]}"
+        )
+    return json.loads(lines[-1])["run"]
 
 
-def run_check(folder: Path, exercise_id: str, test_file: Path, timeout: float = CHECK_TIMEOUT) -> dict:
-    """Run one exercise's tests against a folder and return the worker's results."""
-    payload = {"folder": str(folder), "exercise": exercise_id, "test_file": str(test_file)}
-    try:
-        if warm_worker_wanted():
-            for _ in range(2):  # a worker that died is restarted once
-                answer = _worker.request(payload, timeout)
-                if answer is not None:
-                    return answer
-        return run_once(payload, timeout)
-    except TimeoutError:
-        raise LearnerError(
-            f"The check of exercise {exercise_id} ran for more than {timeout:.0f} s and was stopped. "
-            "Look for a loop that never ends or a request that waits forever in your code, then run the check again."
-        ) from None
+def run_check(folder: Path, exercise_id: str, test_file: Path, timeout: float | None = None) -> CheckRun:
+    """Run one exercise's tests against a copy of a folder and return what they found."""
+    timeout = check_timeout() if timeout is None else timeout
+    payload = {"folder": str(folder), "exercise": exercise_id, "test_file": str(test_file), "timeout": timeout}
+    if not warm_worker_wanted():
+        return CheckRun.from_dict(run_once(payload, timeout))
+    for attempt in range(2):  # a worker that had died since the last check is restarted once
+        answer = _worker.request(payload, timeout)
+        if answer is not None:
+            return CheckRun.from_dict(answer)
+        errors = _worker.startup_error()
+        _worker.stop()  # also drops its error file: read it first
+        if attempt == 0:
+            continue
+        if "ModuleNotFoundError" in errors or "ImportError" in errors:
+            raise InstallError(f"The check process could not start: {errors}")
+        if "Traceback" in errors:
+            raise WorkbookBug(f"The check process failed: {errors}")
+    return CheckRun(exercise_id, crash="the check process was ended while it ran your code")

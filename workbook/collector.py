@@ -1,0 +1,158 @@
+"""Inside a check's process: run an exercise's tests with pytest and record what a learner needs to read."""
+
+import inspect
+import logging
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbook.app import MigrateErrors, learner_location
+from workbook.errors import WorkbookError
+from workbook.results import FAILED, INTERRUPTED, NOT_STARTED, SETUP, CheckRun, Problem, TestResult
+
+# pytest's own advice, which a learner cannot act on from a notebook
+PYTEST_JARGON = ("use -v", "Use -v", "Omitting ", "Full diff:", "Differing items:", "Left contains", "Right contains")
+
+
+def text_of(error: BaseException) -> str:
+    """Return str(error), or a stand-in when the exception's own __str__ fails."""
+    try:
+        return str(error)
+    except BaseException as broken:  # noqa: B902 - a learner's __str__ may raise anything
+        return f"(its message could not be shown: its __str__ raised {type(broken).__name__})"
+
+
+def plain_assertion(text: str) -> str:
+    """Keep an assertion's message and compared values; drop pytest's "+ where" lines and its advice."""
+    kept = [
+        line for line in text.strip().splitlines()
+        if line.strip() and not line.lstrip().startswith("+") and not any(j in line for j in PYTEST_JARGON)
+    ]
+    return "\n".join(kept[:12])[:1500] or "assertion failed"
+
+
+def describe(error: BaseException, folder: Path, kind: str = FAILED) -> Problem:
+    """Reduce an exception to what a learner needs: the message, and where in their files it came from."""
+    try:
+        where = learner_location(error, folder)
+    except Exception:
+        where = ""
+    if isinstance(error, WorkbookError):
+        return Problem(SETUP, text_of(error), where)
+    if isinstance(error, NotImplementedError) and where:
+        return Problem(NOT_STARTED, "NotImplementedError", where)
+    if isinstance(error, AssertionError):
+        return Problem(kind, plain_assertion(text_of(error)), where)
+    message = f"{type(error).__name__}: {text_of(error)}".strip().rstrip(":")
+    return Problem(kind, message[:1500], where)
+
+
+class Collector:
+    """A pytest plugin that records each test's outcome, docstring and failure, and how the run ended."""
+
+    def __init__(self, folder: Path, run: CheckRun, migrate_errors: MigrateErrors):
+        self.folder, self.run, self.migrate_errors = folder, run, migrate_errors
+        self.by_name: dict[str, TestResult] = {}
+        self.phases: dict[str, dict[str, str]] = {}
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.run.collection_errors.append(text_of(report.longrepr)[-3000:])
+
+    def pytest_collection_finish(self, session):
+        self.run.selected = len(session.items)
+        for item in session.items:
+            # the cases of a parametrized test share one entry: the learner reads one line per behaviour
+            name = getattr(item, "originalname", item.name)
+            if name not in self.by_name:
+                doc = inspect.getdoc(getattr(item, "function", None)) or name
+                self.by_name[name] = TestResult(name, doc, outcome="not run")
+                self.run.tests.append(self.by_name[name])
+            self.by_name[name].cases += 1
+
+    def pytest_runtest_setup(self, item):
+        self.migrate_errors.clear()
+
+    def pytest_runtest_makereport(self, item, call):
+        if call.excinfo is None or call.excinfo.errisinstance(pytest.skip.Exception):
+            return
+        entry = self.by_name.get(getattr(item, "originalname", item.name))
+        if entry is None or entry.problem is not None:
+            return
+        # Flask-Migrate logs the real error and exits 1: show the learner's error, not SystemExit
+        error = self.migrate_errors.last or call.excinfo.value
+        problem = describe(error, self.folder)
+        if call.when == "setup" and problem.kind == FAILED:
+            # an error while building the app or the fixtures stops the test before it checks anything
+            problem.kind = SETUP
+        entry.problem = problem
+        entry.failed_case = item.callspec.id if hasattr(item, "callspec") else ""
+
+    def pytest_runtest_logreport(self, report):
+        self.phases.setdefault(report.nodeid, {})[report.when] = report.outcome
+
+    def pytest_keyboard_interrupt(self, excinfo):
+        self.run.interruption = describe(excinfo.value, self.folder, kind=INTERRUPTED)
+
+    def pytest_internalerror(self, excrepr, excinfo):
+        problem = describe(excinfo.value, self.folder, kind=INTERRUPTED)
+        problem.message = f"pytest could not report an error raised by your code: {problem.message}"
+        self.run.interruption = problem
+
+    def pytest_warning_recorded(self, warning_message, when, nodeid, location):
+        path = Path(warning_message.filename)
+        if path.is_absolute() and path.is_relative_to(self.folder):
+            note = (f"{path.relative_to(self.folder).as_posix()}, line {warning_message.lineno}: "
+                    f"{warning_message.category.__name__}: {text_of(warning_message.message)}")
+            if note not in self.run.warnings and len(self.run.warnings) < 5:
+                self.run.warnings.append(note[:500])
+
+    def finish(self) -> None:
+        """Merge the phase reports into each test's outcome; passed needs setup, call and teardown passed."""
+        completed = 0
+        outcome_of: dict[str, list[str]] = {}
+        for nodeid, phases in self.phases.items():
+            name = nodeid.rsplit("::", 1)[-1].split("[", 1)[0]
+            if phases.get("setup") == "passed" and phases.get("call") == "passed" and phases.get("teardown") == "passed":
+                completed += 1
+                outcome_of.setdefault(name, []).append("passed")
+            elif "failed" in phases.values():
+                outcome_of.setdefault(name, []).append("failed")
+            elif "skipped" in phases.values():
+                outcome_of.setdefault(name, []).append("skipped")
+        self.run.completed = completed
+        for entry in self.run.tests:
+            outcomes = outcome_of.get(entry.name, [])
+            if "failed" in outcomes or entry.problem is not None:
+                entry.outcome = "failed"
+            elif "skipped" in outcomes:
+                entry.outcome = "skipped"
+            elif len(outcomes) == entry.cases and entry.cases:
+                entry.outcome = "passed"
+            else:
+                entry.outcome = "not run"
+
+
+def run_pytest(request: dict, folder: Path) -> CheckRun:
+    """Run one exercise's tests on a folder with pytest and return what they found."""
+    from workbook.chapters import CHECKS
+
+    run = CheckRun(request["exercise"])
+    os.chdir(folder)
+    sys.dont_write_bytecode = True  # keep __pycache__ out of the folder
+    # only the plugins named here: an installed plugin (hypothesis, xdist, ...) must not change a verdict
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    migrate_errors = MigrateErrors(folder)
+    logging.getLogger("flask_migrate").addFilter(migrate_errors)
+    collector = Collector(folder, run, migrate_errors)
+    args = [
+        request["test_file"], "--bookshelf", str(folder), "--exercise", request["exercise"],
+        "--rootdir", str(CHECKS), "-c", str(CHECKS / "pytest.ini"), "--confcutdir", str(CHECKS),
+        "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist", "-vv", "--no-header",
+        "-W", "default",
+    ]
+    run.exit_code = int(pytest.main(args, plugins=[collector]))
+    collector.finish()
+    return run
