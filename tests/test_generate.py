@@ -8,7 +8,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from workbook import chapters
 from workbook.__main__ import main
-from workbook.generate import render, stale_notebooks, student_notebook
+from workbook.generate import WRITTEN, fingerprint, render, stale_notebooks, student_notebook
 
 
 def test_notebooks_folder_is_up_to_date():
@@ -111,11 +111,23 @@ def added(cells):
     cells.append({"cell_type": "markdown", "id": "my-notes", "metadata": {}, "source": "my notes"})
 
 
+def reworded(cells):
+    cells[0]["source"] = "# 01 · An older title"
+
+
+def fresh_clone(folder):
+    """Forget what generation wrote last time, as in a fresh clone."""
+    (folder / WRITTEN).unlink()
+
+
 @pytest.mark.parametrize("change", [answered, ran, printed, added])
-def test_a_notebook_a_learner_worked_in_is_backed_up_before_it_is_replaced(generated, capsys, change):
+@pytest.mark.parametrize("forget", [False, True], ids=["remembered", "fresh-clone"])
+def test_a_notebook_a_learner_worked_in_is_backed_up_before_it_is_replaced(generated, capsys, change, forget):
     path = generated / "01_flask.ipynb"
     expected = path.read_bytes()
     mine = worked_in(path, change)
+    if forget:
+        fresh_clone(generated)
     capsys.readouterr()
     assert main(["generate"]) == 0
     backups = list((generated / "backups").iterdir())
@@ -124,24 +136,40 @@ def test_a_notebook_a_learner_worked_in_is_backed_up_before_it_is_replaced(gener
     assert f"saved the work found in 01_flask.ipynb to {backups[0]}/ before replacing it" in capsys.readouterr().out
 
 
-def test_a_damaged_student_notebook_is_backed_up_too(generated):
-    path = generated / "01_flask.ipynb"
-    mine = path.read_bytes()[:100] + b"\xff"
-    path.write_bytes(mine)
+def test_a_notebook_edited_by_hand_since_generation_is_backed_up(generated):
+    mine = worked_in(generated / "01_flask.ipynb", reworded)
     assert main(["generate"]) == 0
     assert (next((generated / "backups").iterdir()) / "01_flask.ipynb").read_bytes() == mine
 
 
-def test_a_notebook_only_behind_the_solutions_is_replaced_without_a_backup(generated, capsys):
+def test_a_damaged_student_notebook_is_backed_up_too(generated):
+    path = generated / "01_flask.ipynb"
+    mine = path.read_bytes()[:100] + b"\xff"
+    path.write_bytes(mine)
+    fresh_clone(generated)
+    assert main(["generate"]) == 0
+    assert (next((generated / "backups").iterdir()) / "01_flask.ipynb").read_bytes() == mine
+
+
+def test_a_notebook_generation_wrote_from_older_solutions_is_replaced_without_a_backup(generated, capsys):
     path = generated / "01_flask.ipynb"
     expected = path.read_bytes()
-    # what an edit to the solution's prose looks like from here: the text differs, no learner's trace
-    worked_in(path, lambda cells: cells[0].update(source="# 01 · An older title"))
+    # as if the solutions changed since generation wrote this notebook: the record says it is generation's own
+    older = worked_in(path, reworded).decode("utf-8")
+    record = json.loads((generated / WRITTEN).read_text(encoding="utf-8"))
+    (generated / WRITTEN).write_text(json.dumps({**record, path.name: fingerprint(older)}), encoding="utf-8")
     capsys.readouterr()
     assert main(["generate"]) == 0
     assert path.read_bytes() == expected
     assert not (generated / "backups").exists()
     assert capsys.readouterr().out == f"wrote {path}\n"
+
+
+def test_without_a_record_changed_prose_alone_is_not_a_learners_work(generated):
+    worked_in(generated / "01_flask.ipynb", reworded)
+    fresh_clone(generated)
+    assert main(["generate"]) == 0
+    assert not (generated / "backups").exists()
 
 
 def test_regenerating_an_up_to_date_folder_writes_nothing(generated, capsys):

@@ -1,6 +1,7 @@
 """Generate the student notebooks from the solutions with nbgrader's own preprocessors."""
 
 import copy
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,8 @@ from . import chapters, files
 from .errors import InstallError
 
 CELL_METADATA_DROPPED = ("execution", "collapsed", "scrolled")
+# what generation wrote last time, as a fingerprint per notebook (.workbook/ is git-ignored)
+WRITTEN = Path(".workbook") / "generated.json"
 
 
 def student_notebook(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -90,24 +93,45 @@ class Generation:
     backup: Path | None = None
 
 
+def fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def written_last_time() -> dict[str, str]:
+    """Return the fingerprint of each notebook as generation last wrote it, or none if unknown."""
+    try:
+        record = json.loads((chapters.NOTEBOOKS / WRITTEN).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def write_notebooks() -> Generation:
     """Write the student notebooks that changed, after backing up any that hold a learner's work.
 
+    A notebook that is no longer what generation wrote last time (its fingerprint is kept in
+    notebooks/.workbook/generated.json) was edited since, so it is backed up. Without that record (a fresh
+    clone) it is backed up when it shows a learner's traces: outputs, run counts, edited answers, added cells.
     Generation backs up rather than refuses: a learner who pulls an update and regenerates gets the new
-    notebooks and keeps their answers in notebooks/backups/ (as start_chapter's reset does), and a maintainer
-    whose edit to a solution cell's scaffold looks like a learner's answer loses nothing but a moment,
-    where a refusal with --force would block every such regeneration and teach everyone to type --force.
-    Prose that differs is not counted as a learner's work: only what generation can tell apart from its own
-    output (outputs, run counts, edited solution cells, added cells), since the last generation is not kept.
+    notebooks and keeps their work in notebooks/backups/ (as start_chapter's reset does), and a false alarm
+    costs a folder, where a refusal with --force would stop every maintainer and teach everyone to type --force.
     """
+    last_time, expected = written_last_time(), expected_notebooks()
     changed = {}
-    for path, text in expected_notebooks().items():
+    for path, text in expected.items():
         existing = path.read_text(encoding="utf-8", errors="surrogateescape") if path.exists() else None
         if existing != text:
             changed[path] = (existing, text)
-    backed_up = [path for path, (existing, text) in changed.items()
-                 if existing is not None and holds_learner_work(existing, text)]
+    backed_up = [
+        path for path, (existing, text) in changed.items()
+        if existing is not None and (
+            fingerprint(existing) != last_time[path.name] if path.name in last_time
+            else holds_learner_work(existing, text)
+        )
+    ]
     backup = files.back_up(chapters.NOTEBOOKS, [path.name for path in backed_up]) if backed_up else None
     for path, (existing, text) in changed.items():
         files.write_text(chapters.NOTEBOOKS, path.name, text)
+    record = {path.name: fingerprint(text) for path, text in expected.items()}
+    files.write_text(chapters.NOTEBOOKS, WRITTEN.as_posix(), json.dumps(record, indent=1, sort_keys=True) + "\n")
     return Generation(list(changed), backed_up, backup)
