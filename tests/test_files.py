@@ -187,3 +187,20 @@ def test_copy_into_refuses_a_dangling_link_in_its_place(folder, outside, tmp_pat
     with pytest.raises(LearnerError, match="^migrations is a link to"):
         files.copy_into(source, folder, "migrations")
     assert not (outside / "gone").exists()
+
+
+@links
+def test_copy_into_copies_links_as_links_even_dangling_ones(folder, outside, tmp_path):
+    source = tmp_path / "learner/migrations"
+    source.mkdir(parents=True)
+    (source / "gone.py").symlink_to(outside / "gone.py")
+    (source / "elsewhere").symlink_to(outside, target_is_directory=True)
+    files.copy_into(source, folder, "backups/1/migrations")
+    copied = folder / "backups/1/migrations"
+    assert os.readlink(copied / "gone.py") == str(outside / "gone.py") and not (outside / "gone.py").exists()
+    assert (copied / "elsewhere").is_symlink()
+
+
+def test_copy_into_names_a_source_it_cannot_read(folder, tmp_path):
+    with pytest.raises(LearnerError, match="could not be read to copy it"):
+        files.copy_into(tmp_path / "missing.py", folder, "x.py")

@@ -169,14 +169,29 @@ def move(source: Path, destination: Path) -> None:
 
 
 def copy_into(source: Path, folder: Path, relative: str) -> None:
-    """Copy a file or a folder tree from source to folder/relative, writing only inside folder."""
-    if not source.is_dir():
-        write_bytes(folder, relative, source.read_bytes())
-        return
-    make_folders(folder, relative)
-    for inner, names, files in os.walk(source):
-        here = Path(inner).relative_to(source)
-        for name in sorted(names):
-            make_folders(folder, (Path(relative) / here / name).as_posix())
-        for name in sorted(files):
-            write_bytes(folder, (Path(relative) / here / name).as_posix(), (Path(inner) / name).read_bytes())
+    """Copy a file or a folder tree from source to folder/relative, writing only inside folder; links stay links."""
+    if source.is_symlink():
+        copy_link(source, folder, relative)
+    elif not source.is_dir():
+        write_bytes(folder, relative, read_for_copy(source))
+    else:
+        make_folders(folder, relative)
+        for entry in sorted(source.iterdir()):
+            copy_into(entry, folder, f"{relative}/{entry.name}")
+
+
+def copy_link(source: Path, folder: Path, relative: str) -> None:
+    """Make a link like source at folder/relative; what it points to is neither read nor written."""
+    make_folders(folder, Path(relative).parent.as_posix())
+    try:
+        os.symlink(os.readlink(source), folder / inside(relative), target_is_directory=source.is_dir())
+    except OSError as error:
+        raise explain(folder, folder / relative, error) from None
+
+
+def read_for_copy(source: Path) -> bytes:
+    try:
+        return source.read_bytes()
+    except OSError as error:
+        raise LearnerError(f"{source} could not be read to copy it ({error.strerror or error}): "
+                           "fix that, then run the cell again.") from None
