@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import LearnerError, WorkbookBug
 
 BACKUPS = "backups"
-# O_NOFOLLOW refuses a link in the last place of a path, closing the gap after the lstat check (not on Windows)
+# with O_EXCL, a temporary file is never an existing file or link; O_NOFOLLOW also refuses links (not on Windows)
 NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 BINARY = getattr(os, "O_BINARY", 0)
 
