@@ -56,12 +56,19 @@ def chapter_summary(chapter: chapters.Chapter, done: folders.FolderChanges) -> s
         )
     if done.ahead:
         lines += [
-            f"Careful: this folder holds Bookshelf from a later chapter ({done.ahead_of}): {', '.join(done.ahead)}.",
+            f"Careful: this folder holds Bookshelf from a later chapter ({done.ahead_of}): {few(done.ahead)}.",
             f"  Running this chapter's cells would replace those files with chapter {chapter.number}'s versions.",
             f"  A copy of them is in {done.ahead_backup.as_posix()}/. To go back, copy them from there into this folder,",
             f'  or open chapter {done.ahead_of} and run start_chapter("{done.ahead_of}", reset=True) for its reference files.',
         ]
     return "\n".join(lines)
+
+
+def few(paths: list[str], shown: int = 6) -> str:
+    """Name paths briefly: those inside a named folder are left out, and at most `shown` are listed."""
+    tops = sorted(p for p in paths if not any(p != other and p.startswith(other + "/") for other in paths))
+    more = f" and {len(tops) - shown} more" if len(tops) > shown else ""
+    return ", ".join(tops[:shown]) + more
 
 
 def fresh_start(number: str) -> None:

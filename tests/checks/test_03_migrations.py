@@ -21,12 +21,19 @@ class Database:
         self.app, self.path, self.directory = app, path, str(directory)
 
     def upgrade(self, revision="head"):
-        with self.app.app_context():
-            flask_migrate.upgrade(directory=self.directory, revision=revision)
+        self.migrate(flask_migrate.upgrade, "upgrade", revision)
 
     def downgrade(self, revision):
+        self.migrate(flask_migrate.downgrade, "downgrade", revision)
+
+    def migrate(self, command, name, revision):
+        """Run a Flask-Migrate command; its sys.exit(1) on failure becomes an ordinary error."""
+        # a SystemExit escaping a fixture leaves pytest's fixture bookkeeping broken for the next test
         with self.app.app_context():
-            flask_migrate.downgrade(directory=self.directory, revision=revision)
+            try:
+                command(directory=self.directory, revision=revision)
+            except SystemExit:
+                raise RuntimeError(f"flask db {name} {revision} failed: see the error above") from None
 
     def query(self, sql, parameters=()):
         with sqlite3.connect(self.path) as connection:
@@ -74,8 +81,10 @@ def test_language_is_added_and_existing_books_get_en(at_0002):
     """After upgrading to 0002, books has a language column, and the books already there read "en".
     A NOT NULL column on a table that already has rows needs a value for those rows: a server default.
     """
-    assert at_0002.columns("books").get("language") is True, "books.language should exist and be NOT NULL"
-    assert at_0002.query("SELECT language FROM books") == [("en",)] * len(TITLES)
+    columns = at_0002.columns("books")
+    assert columns.get("language") is True, f"expected books.language, NOT NULL; found the columns {columns} (name: NOT NULL)"
+    languages = at_0002.query("SELECT language FROM books")
+    assert languages == [("en",)] * len(TITLES), f'expected "en" for the {len(TITLES)} books already there, got {languages}'
 
 
 @pytest.mark.exercise("03.1")
@@ -83,8 +92,9 @@ def test_slug_is_added_empty_and_nullable(at_0002):
     """0002 adds books.slug as a nullable column, with no index yet.
     The slugs are filled in by 0003, so for now the column must accept NULL; its index comes in 0004.
     """
-    assert at_0002.columns("books").get("slug") is False, "books.slug should exist and allow NULL"
-    assert "ix_books_slug" not in at_0002.indexes("books")
+    columns = at_0002.columns("books")
+    assert columns.get("slug") is False, f"expected books.slug, allowing NULL; found the columns {columns} (name: NOT NULL)"
+    assert "ix_books_slug" not in at_0002.indexes("books"), "expected no index on books.slug before 0004"
 
 
 @pytest.mark.exercise("03.1")
@@ -92,7 +102,8 @@ def test_language_is_indexed(at_0002):
     """0002 creates the index ix_books_language.
     Create the index inside the same batch, named as the naming convention names it: ix_books_language.
     """
-    assert "ix_books_language" in at_0002.indexes("books")
+    indexes = at_0002.indexes("books")
+    assert "ix_books_language" in indexes, f"expected the index ix_books_language, found {sorted(indexes) or 'no index'}"
 
 
 @pytest.mark.exercise("03.1")
@@ -101,9 +112,10 @@ def test_0002_round_trip_keeps_the_books(at_0002):
     The given downgrade() drops what upgrade() adds: keep the same names in both.
     """
     at_0002.downgrade("0001")
-    assert "language" not in at_0002.columns("books")
+    assert "language" not in at_0002.columns("books"), "expected books.language gone after downgrading to 0001"
     at_0002.upgrade("0002")
-    assert at_0002.count_books() == len(TITLES)
+    books = at_0002.count_books()
+    assert books == len(TITLES), f"expected {len(TITLES)} books after going down and up again, found {books}"
 
 
 @pytest.fixture
@@ -115,9 +127,10 @@ def at_0003(at_0002):
 @pytest.mark.exercise("03.2")
 def test_every_book_gets_the_slug_of_its_title(at_0003):
     """After upgrading to 0003, every book has the slug of its title.
-    Read every book's id and title with connection.execute(...), then write each slug with books.update().
+    The migration's connection runs statements on the table that sa.table() describes: one to read the titles, others to write.
     """
-    assert at_0003.query("SELECT slug FROM books ORDER BY id") == [(slug,) for slug in SLUGS]
+    slugs = [slug for slug, in at_0003.query("SELECT slug FROM books ORDER BY id")]
+    assert slugs == SLUGS, f"expected the slugs {SLUGS} for the titles {TITLES}, got {slugs}"
 
 
 @pytest.mark.exercise("03.2")
@@ -127,8 +140,10 @@ def test_0003_round_trip_keeps_the_books(at_0003):
     """
     at_0003.downgrade("0002")
     at_0003.upgrade("0003")
-    assert at_0003.count_books() == len(TITLES)
-    assert at_0003.query("SELECT count(*) FROM books WHERE slug IS NULL") == [(0,)]
+    books = at_0003.count_books()
+    assert books == len(TITLES), f"expected {len(TITLES)} books after going down and up again, found {books}"
+    (empty,), = at_0003.query("SELECT count(*) FROM books WHERE slug IS NULL")
+    assert empty == 0, f"expected every book to get its slug again, {empty} have none"
 
 
 @pytest.fixture
@@ -142,9 +157,12 @@ def test_slug_is_required(at_head):
     """After upgrading to the head, books.slug is NOT NULL: a book without a slug is refused.
     Change the existing column inside op.batch_alter_table("books"), rather than adding a new one.
     """
-    assert at_head.columns("books").get("slug") is True
-    with pytest.raises(sqlite3.IntegrityError):
+    assert at_head.columns("books").get("slug") is True, "expected books.slug to be NOT NULL at the head"
+    try:
         at_head.query("INSERT INTO books (title, author, language, slug, created_at) VALUES ('X', 'Y', 'en', NULL, '2024-01-01')")
+    except sqlite3.IntegrityError:
+        return
+    pytest.fail("expected the database to refuse a book without a slug, it saved it")
 
 
 @pytest.mark.exercise("03.3")
@@ -152,7 +170,8 @@ def test_slug_is_indexed(at_head):
     """The head creates the index ix_books_slug.
     Create the index in the same batch, named as the naming convention names it: ix_books_slug.
     """
-    assert "ix_books_slug" in at_head.indexes("books")
+    indexes = at_head.indexes("books")
+    assert "ix_books_slug" in indexes, f"expected the index ix_books_slug, found {sorted(indexes) or 'no index'}"
 
 
 @pytest.mark.exercise("03.3")
@@ -161,9 +180,10 @@ def test_0004_round_trip_keeps_the_books(at_head):
     The given downgrade() drops the index and lets slug be NULL again.
     """
     at_head.downgrade("0003")
-    assert at_head.columns("books").get("slug") is False
+    assert at_head.columns("books").get("slug") is False, "expected books.slug to allow NULL again after downgrading to 0003"
     at_head.upgrade("head")
-    assert at_head.query("SELECT slug FROM books ORDER BY id") == [(slug,) for slug in SLUGS]
+    slugs = [slug for slug, in at_head.query("SELECT slug FROM books ORDER BY id")]
+    assert slugs == SLUGS, f"expected every book and its slug kept, got {slugs}"
 
 
 @pytest.mark.exercise("03.3")
@@ -176,4 +196,5 @@ def test_migrations_and_models_agree(at_head):
     with at_head.app.app_context():
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            assert compare_metadata(context, db.metadata) == []
+            differences = compare_metadata(context, db.metadata)
+    assert not differences, f"expected no difference between the migrated schema and the models, found {differences}"
