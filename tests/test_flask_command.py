@@ -3,6 +3,7 @@
 import pytest
 
 from helpers import write_files
+from workbook.errors import LearnerError
 from workbook.flask_command import flask, shorten
 
 APP = '''
@@ -16,6 +17,21 @@ def create_app(test_config=None):
     @app.cli.command("hello")
     def hello():
         click.echo("Hello from the CLI")
+
+    @app.cli.command("wait")
+    def wait():
+        import time
+        time.sleep(1000)
+
+    @app.cli.command("kill-parent")
+    def kill_parent():
+        import os, signal
+        os.kill(os.getppid(), signal.SIGKILL)
+
+    @app.cli.command("where")
+    def where():
+        import os
+        click.echo(os.path.join(os.getcwd(), "migrations"))
 
     @app.cli.command("boom")
     def boom():
@@ -54,6 +70,34 @@ def test_chained_traceback_keeps_the_last_exception():
     assert shorten(output).splitlines()[:2] == ["ValueError: bad", "[SQL: SELECT 1]"]
 
 
-def test_commands_that_wait_for_the_user_are_refused(app_folder, capsys):
-    flask("run --debug")
+@pytest.mark.parametrize("command", ["run --debug", "--debug run", "shell", "run"])
+def test_commands_that_wait_for_the_user_are_refused(app_folder, capsys, command):
+    flask(command)
     assert "would block the notebook: run it in a terminal" in capsys.readouterr().out
+
+
+def test_a_command_that_never_ends_is_stopped(app_folder, capsys):
+    flask("wait", timeout=2)
+    assert "ran for more than 2 s and was stopped" in capsys.readouterr().out
+
+
+def test_a_command_that_kills_its_parent_does_not_reach_the_kernel(app_folder, capsys):
+    flask("kill-parent")  # this test process plays the kernel: it must still be here
+    flask("hello")
+    assert "Hello from the CLI" in capsys.readouterr().out
+
+
+def test_paths_are_shown_relative_to_the_notebook_folder(app_folder, capsys):
+    flask("where")
+    out = capsys.readouterr().out
+    assert out.splitlines()[1] == "migrations" and str(app_folder) not in out
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ('db migrate -m "unbalanced', "could not be read"),
+    ("x" * 20_000, "characters long"),
+    (["db", "upgrade"], "takes the command as one string"),
+])
+def test_a_command_line_that_cannot_be_run_gets_one_sentence(app_folder, arguments, message):
+    with pytest.raises(LearnerError, match=message):
+        flask(arguments)
