@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test notebooks solutions benchmark clean
+.PHONY: lab lab-instructor test notebooks solutions benchmark clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,13 @@ $(STAMP): pyproject.toml
 # Jupyter refuses to run as root (containers, some workshop VMs) unless told it is on purpose
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
+# the learner's Lab: ./start adds the settings in jupyter/ (no nbgrader, no news prompt), as Binder does
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/00_welcome.ipynb
+	./start $(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/00_welcome.ipynb
+
+# the instructor's Lab: Jupyter's own settings, with nbgrader's Formgrader, Create Assignment and Validate
+lab-instructor: $(STAMP)
+	$(BIN)/jupyter lab $(ALLOW_ROOT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=10
