@@ -76,17 +76,13 @@ def test_a_correct_answer_passes_beside_files_that_shadow_pytests_modules(here):
     assert passed, text
 
 
-@pytest.mark.parametrize("variable", [
-    ("PYTEST_ADDOPTS", "-x -p no:python --co"),
-    ("PYTEST_PLUGINS", "no_such_plugin"),
-    ("PYTHONOPTIMIZE", "2"),  # would strip every assert of the checks
-    ("PYTHONPATH", "/nonexistent"),
-    ("PYTHONWARNINGS", "error"),
-])
-def test_the_kernels_environment_does_not_change_a_verdict(here, monkeypatch, variable):
-    name, value = variable
+def test_the_kernels_environment_does_not_change_a_verdict(here, monkeypatch):
     runner._worker.stop()  # the worker starts with the kernel's environment of the moment
-    monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-x -p no:python --co")
+    monkeypatch.setenv("PYTEST_PLUGINS", "no_such_plugin")
+    monkeypatch.setenv("PYTHONOPTIMIZE", "2")  # would strip every assert of the checks
+    monkeypatch.setenv("PYTHONPATH", "/nonexistent")
+    monkeypatch.setenv("PYTHONWARNINGS", "error")
     try:
         assert verdict_of(here, chapter00_app('return "Hello"'))[0] is False
         assert verdict_of(here, CORRECT)[0] is True
@@ -149,3 +145,12 @@ def test_the_check_process_finds_a_user_site_install(tmp_path):
     completed = subprocess.run([python, "-c", script], cwd=folder, capture_output=True, text=True, timeout=120,
                                env={**env, "PYTHONUSERBASE": str(user_base)})
     assert completed.stdout.strip() == "True", completed.stderr[-2000:]
+
+
+@pytest.mark.parametrize(("module", "says"), [
+    ("flsk", "Bookshelf imports flsk, which is not installed (bookshelf/__init__.py, line 2): check the name"),
+    ("bookshelf.nothing", "Bookshelf imports bookshelf.nothing, which has not been written yet"),
+])
+def test_an_import_that_fails_says_who_acts(here, module, says):
+    passed, text = verdict_of(here, chapter00_app(top=f"import {module}"))
+    assert not passed and says in text

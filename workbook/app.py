@@ -7,10 +7,15 @@ import sys
 import traceback
 from pathlib import Path
 
-from .errors import LearnerError
+from .errors import InstallError, LearnerError
 
 PACKAGE = "bookshelf"
 TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test"}
+# the packages the workbook installs for Bookshelf: missing one means a broken installation, not a typo
+WORKBOOK_DEPENDENCIES = {
+    "flask", "werkzeug", "jinja2", "itsdangerous", "click", "sqlalchemy", "flask_sqlalchemy", "flask_migrate",
+    "alembic", "flask_login", "flask_wtf", "wtforms", "flask_mail", "flask_principal", "flask_restx",
+}
 
 
 def forget_package(folder: Path) -> None:
@@ -93,7 +98,14 @@ def load_create_app(folder: Path):
                 f"Bookshelf imports {error.name}, which has not been written yet. "
                 "Run the %%writefile cells above (or start_chapter at the top of the notebook), then try again."
             ) from None
-        raise
+        top = (error.name or "").split(".")[0]
+        where = learner_location(error, folder)
+        if top in WORKBOOK_DEPENDENCIES:
+            raise InstallError(f"Bookshelf imports {error.name}, which this Python does not have.") from None
+        raise LearnerError(
+            f"Bookshelf imports {error.name}, which is not installed"
+            + (f" ({where})" if where else "") + ": check the name, or use a package this chapter introduces."
+        ) from None
     if package.__file__ is None or not Path(package.__file__).resolve().is_relative_to(folder):
         raise LearnerError(f"`import {PACKAGE}` found {package.__file__}, not the package in {folder}.")
     create_app = getattr(package, "create_app", None)
