@@ -106,3 +106,13 @@ def test_a_lock_file_that_is_a_link_is_not_followed(tmp_path):
     note = progress.record(tmp_path, "01.1", True)
     assert note.startswith("This result was not saved for progress()")
     assert not (tmp_path / "elsewhere.lock").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_folder_gives_a_note_not_an_exception(tmp_path):
+    tmp_path.chmod(0o555)
+    try:
+        note = progress.record(tmp_path, "01.1", True)
+    finally:
+        tmp_path.chmod(0o755)
+    assert note.startswith("This result was not saved for progress(): .workbook cannot be written here")
