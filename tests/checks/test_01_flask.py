@@ -7,73 +7,80 @@ import pytest
 @pytest.mark.parametrize(("book_id", "title"), [(1, "The Left Hand of Darkness"), (2, "Kindred")])
 def test_book_page_shows_the_book(client, book_id, title):
     """GET /books/<id> shows that book's title and author.
-    Look the book up with find_book(book_id) and render main/book.html with book=... .
+    The view receives book_id from the URL: "A blueprint with routes" shows how a view finds its data and renders a template.
     """
     response = client.get(f"/books/{book_id}")
-    assert response.status_code == 200
-    assert title in response.text
+    assert response.status_code == 200, f"expected 200 for /books/{book_id}, got {response.status_code}"
+    assert title in response.text, f"expected the page of book {book_id} to show {title!r}"
 
 
 @pytest.mark.exercise("01.1")
 @pytest.mark.parametrize("path", ["/books/999", "/books/0", "/books/abc", "/books/-1"])
 def test_unknown_book_is_404(client, path):
     """An unknown or malformed book id answers 404 Not Found.
-    find_book returns None for an unknown id: call abort(404) then.
+    What does find_book give for an id it does not know? A view stops with an error status through Flask's abort().
     """
-    assert client.get(path).status_code == 404
+    status = client.get(path).status_code
+    assert status == 404, f"expected 404 for {path}, got {status}"
 
 
 @pytest.mark.exercise("01.1")
 def test_book_page_escapes_the_title(client):
     """A <script> title is shown as text, not run.
-    Render the title with {{ book.title }} in a template; never build HTML with f-strings or |safe.
+    Jinja escapes what a template shows; HTML built in Python, or a value marked |safe, is not escaped (see "Templates").
     """
     response = client.get("/books/4")
-    assert response.status_code == 200
-    assert "<script>" not in response.text
-    assert "&lt;script&gt;" in response.text
+    assert response.status_code == 200, f"expected 200 for /books/4, got {response.status_code}"
+    assert "<script>" not in response.text, "expected book 4's title escaped, but the page holds a real <script> tag"
+    assert "&lt;script&gt;" in response.text, "expected book 4's title on its page, shown as text (&lt;script&gt;)"
 
 
 @pytest.mark.exercise("01.2")
 def test_api_book_is_json(client):
     """GET /api/books/1 answers the book as JSON.
-    Return the book's dict from the view: Flask turns a dict into a JSON response.
+    Flask turns some of a view's return values into JSON by itself: see "JSON responses".
     """
     response = client.get("/api/books/1")
-    assert response.status_code == 200
-    assert response.mimetype == "application/json"
-    assert response.json["title"] == "The Left Hand of Darkness"
-    assert response.json["id"] == 1
+    assert response.status_code == 200, f"expected 200 for /api/books/1, got {response.status_code}"
+    assert response.mimetype == "application/json", f"expected JSON for /api/books/1, got {response.mimetype}"
+    book = response.json
+    assert isinstance(book, dict), f"expected a JSON object for /api/books/1, got {book!r:.200}"
+    assert book.get("title") == "The Left Hand of Darkness", f"expected the title of book 1, got {book.get('title')!r}"
+    assert book.get("id") == 1, f"expected id 1, got {book.get('id')!r}"
 
 
 @pytest.mark.exercise("01.2")
 @pytest.mark.parametrize("path", ["/api/books/999", "/api/books/abc"])
 def test_api_unknown_book_is_404(client, path):
     """An unknown book id in the API answers 404.
-    Call abort(404) when find_book returns None, as in the book page.
+    A missing book in the API is the same case as a missing book page in exercise 01.1.
     """
-    assert client.get(path).status_code == 404
+    status = client.get(path).status_code
+    assert status == 404, f"expected 404 for {path}, got {status}"
 
 
 @pytest.mark.exercise("01.3")
 @pytest.mark.parametrize("path", ["/api/books/999", "/api/nothing-here"])
 def test_api_404_is_json(client, path):
     """A 404 under /api/ answers JSON with an "error" message.
-    In not_found(), when request.path starts with "/api/", return {"error": "not found"}, 404.
+    request.path tells an API address from a page; a dict returned from a handler becomes JSON, and its status goes with it.
     """
     response = client.get(path)
-    assert response.status_code == 404
-    assert response.mimetype == "application/json"
-    assert isinstance(response.json.get("error"), str)
+    assert response.status_code == 404, f"expected 404 for {path}, got {response.status_code}"
+    assert response.mimetype == "application/json", f"expected JSON for {path}, got {response.mimetype}"
+    body = response.json
+    assert isinstance(body, dict) and isinstance(body.get("error"), str), (
+        f'expected a JSON object with an "error" text for {path}, got {body!r:.200}'
+    )
 
 
 @pytest.mark.exercise("01.3")
 @pytest.mark.parametrize("path", ["/nothing-here", "/books/999"])
 def test_page_404_is_html(client, path):
     """A 404 anywhere else still shows the HTML page, with status 404.
-    Keep `return render_template("errors/404.html"), 404` for every other path; without `, 404` Flask sends 200.
+    An error handler answers 200 unless it returns the status too: see "Error pages".
     """
     response = client.get(path)
-    assert response.status_code == 404
-    assert response.mimetype == "text/html"
-    assert "Page not found" in response.text
+    assert response.status_code == 404, f"expected 404 for {path}, got {response.status_code}"
+    assert response.mimetype == "text/html", f"expected an HTML page for {path}, got {response.mimetype}"
+    assert "Page not found" in response.text, f'expected the friendly "Page not found" page for {path}'
