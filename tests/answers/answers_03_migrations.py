@@ -49,9 +49,6 @@ WRONG = [
     # no where(): every book ends with the last title's slug
     ("03.2", 'for book_id, title in connection.execute(sa.select(books.c.id, books.c.title)).all():\n'
              '    connection.execute(books.update().values(slug=slugify(title)))'),
-    # a slug of its own: spaces only, so the <script> title keeps its punctuation
-    ("03.2", 'for book_id, title in connection.execute(sa.select(books.c.id, books.c.title)).all():\n'
-             '    connection.execute(books.update().where(books.c.id == book_id).values(slug=title.lower().replace(" ", "-")))'),
 
     ("03.3", 'with op.batch_alter_table("books") as batch_op:\n'
              '    batch_op.create_index(batch_op.f("ix_books_slug"), ["slug"], unique=False)'),  # still nullable
