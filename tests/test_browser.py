@@ -1,7 +1,10 @@
-"""In a real browser, JupyterLab runs a chapter: check() shows its verdict, and an unsolved exercise one short message."""
+"""In a real browser, the learner's JupyterLab runs a chapter: a pass shows green, a failure the error pink, no nbgrader."""
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 # the flags that make Debian's chromium start headless as root on a machine without a network
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic"]
+NEWS_QUESTION = "Would you like to get notified about official Jupyter news?"
+PASSED = "Exercise 00.1: all 2 checks passed. Well done!"
 
 if not CHROMIUM.exists():
     if os.environ.get("WORKBOOK_REQUIRE_BROWSER") == "1":
@@ -21,19 +26,34 @@ if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt install chromium)", allow_module_level=True)
 
 
+def learner_environment() -> dict[str, str]:
+    """Return the environment that `make lab` and Binder start JupyterLab in: the one ./start sets up."""
+    shown = subprocess.run(
+        [str(chapters.ROOT / "start"), sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"],
+        capture_output=True, text=True, check=True, timeout=30,
+    )
+    return json.loads(shown.stdout)
+
+
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A JupyterLab server over a folder with a student copy and a solution copy of chapter 00."""
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, browser):
+    """The learner's JupyterLab, started as `make lab` starts it, over a student and a solution copy of chapter 00."""
     root = tmp_path_factory.mktemp("lab")
     for kind, source in (("student", chapters.NOTEBOOKS), ("solution", chapters.SOLUTIONS)):
         (root / kind).mkdir()
         shutil.copyfile(source / "00_welcome.ipynb", root / kind / "00_welcome.ipynb")
-    options = (f"--LabApp.workspaces_dir={root / '.workspaces'}", "--LabApp.news_url=",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
-    with jupyterlab(root, *options) as (base, token), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    # settings of its own, so that no answer given to JupyterLab on this machine hides the news question
+    env = {**learner_environment(), "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings")}
+    with jupyterlab(root, f"--LabApp.workspaces_dir={root / '.workspaces'}", env=env) as (base, token):
         yield browser, base, token, root
-        browser.close()
 
 
 def notebook_text_contains(page, text, timeout_ms=180_000):
@@ -43,33 +63,114 @@ def notebook_text_contains(page, text, timeout_ms=180_000):
     )
 
 
-def run_all(lab, kind):
-    """Open a copy of chapter 00 in JupyterLab, run all its cells from the Run menu, and return the page."""
-    browser, base, token, root = lab
+def open_notebook(browser, url):
+    """Open a notebook's page in JupyterLab, wait for its kernel, and return the page."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    # a workspace of its own, reset, so that no tab restored from an earlier page takes the Run menu's command
-    page.goto(f"{base}/lab/workspaces/{kind}/tree/{kind}/00_welcome.ipynb?reset&token={token}")
+    page.goto(url)
     page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
     # the status bar says "| Idle" once the kernel has started and answered
     page.wait_for_function("document.querySelector('.jp-StatusBar-Widget') && "
                            "document.body.textContent.includes('| Idle')", timeout=120_000)
-    page.click(".lm-MenuBar-item >> text=Run")
-    page.click("[data-command='runmenu:run-all']")
     return page
 
 
-def test_a_solved_exercise_shows_its_checks_passing(lab):
-    page = run_all(lab, "solution")
+def open_chapter(lab, kind):
+    """Open the student or the solution copy of chapter 00 in the learner's JupyterLab."""
+    browser, base, token, root = lab
+    # a workspace of its own, reset, so that no tab restored from an earlier page takes the Run menu's command
+    return open_notebook(browser, f"{base}/lab/workspaces/{kind}/tree/{kind}/00_welcome.ipynb?reset&token={token}")
+
+
+def run_all(page):
+    """Run all the chapter's cells from the Run menu."""
+    page.click(".lm-MenuBar-item >> text=Run")
+    page.click("[data-command='runmenu:run-all']")
+
+
+def verdict_look(page, text):
+    """Return the computed look of the verdict block that shows this text, and of the error bar under it."""
+    return page.evaluate(
+        """text => {
+          const output = [...document.querySelectorAll('.jp-OutputArea-output')].find(o => o.textContent.includes(text));
+          const block = output.querySelector('div');
+          const error = output.closest('.jp-OutputArea').querySelector('[data-mime-type="application/vnd.jupyter.stderr"]');
+          const style = getComputedStyle(block), box = block.getBoundingClientRect();
+          return {mime: output.dataset.mimeType, background: style.backgroundColor, bar: style.borderLeftWidth,
+                  bar_colour: style.borderLeftColor, font: getComputedStyle(block.firstElementChild).fontFamily,
+                  left: box.left, right: box.right,
+                  error: error && {background: getComputedStyle(error).backgroundColor, left: error.getBoundingClientRect().left,
+                                   right: error.getBoundingClientRect().right}};
+        }""",
+        text,
+    )
+
+
+def rgba(css_colour: str) -> tuple[float, ...]:
+    """Return (red, green, blue, alpha) of a computed CSS colour such as 'rgba(56, 142, 60, 0.2)'."""
+    values = [float(v) for v in css_colour[css_colour.index("(") + 1:-1].split(",")]
+    return tuple(values) if len(values) == 4 else (*values, 1.0)
+
+
+def assert_green_with_a_bar(look):
+    red, green, blue, alpha = rgba(look["background"])
+    assert look["mime"] == "text/html" and green > red and green > blue and alpha > 0, look
+    assert look["bar"] == "4px" and rgba(look["bar_colour"])[1] > rgba(look["bar_colour"])[0], look
+    assert "monospace" in look["font"], look
+
+
+def assert_no_nbgrader_and_no_news_question(page):
+    text = page.text_content("body")
+    assert NEWS_QUESTION not in text
+    assert "Nbgrader" not in page.eval_on_selector_all(".lm-MenuBar-item", "items => items.map(i => i.textContent)")
+    assert page.locator(".jp-NotebookPanel-toolbar >> text=Validate").count() == 0
+    assert page.locator(".jp-SideBar .lm-TabBar-tab[title*='Create Assignment']").count() == 0
+
+
+def test_a_solved_exercise_shows_a_green_pass_stored_untrusted_and_live(lab):
+    page = open_chapter(lab, "solution")
+    # the stored outputs of a notebook opened fresh are untrusted: JupyterLab sanitizes their HTML
+    notebook_text_contains(page, PASSED)
+    assert_green_with_a_bar(verdict_look(page, PASSED))
+    page.locator(".jp-Cell", has_text=PASSED).last.screenshot(path=str(lab[3] / "solution-stored.png"))
+    page.click(".lm-MenuBar-item >> text=Edit")
+    page.click("[data-command='editmenu:clear-all']")
+    page.wait_for_function("!document.querySelector('.jp-Notebook').textContent.includes('exercises solved.')")
+    run_all(page)
     notebook_text_contains(page, "exercises solved.")
-    page.screenshot(path=str(lab[3] / "solution.png"))
-    assert "Exercise 00.1: all 2 checks passed. Well done!" in page.text_content(".jp-Notebook")
+    assert_green_with_a_bar(verdict_look(page, PASSED))
+    page.locator(".jp-Cell", has_text=PASSED).last.screenshot(path=str(lab[3] / "solution-pass.png"))
+    assert_no_nbgrader_and_no_news_question(page)
 
 
-def test_an_unsolved_exercise_shows_one_short_message_not_a_traceback(lab):
-    page = run_all(lab, "student")
+def test_an_unsolved_exercise_shows_the_error_pink_and_one_short_message_not_a_traceback(lab):
+    page = open_chapter(lab, "student")
+    run_all(page)
     notebook_text_contains(page, "Not solved yet: exercise 00.1")
-    page.screenshot(path=str(lab[3] / "student.png"))
+    page.locator(".jp-Cell", has_text="Not solved yet: exercise 00.1").last.screenshot(path=str(lab[3] / "student-fail.png"))
     text = page.text_content(".jp-Notebook")
-    assert "Exercise 00.1: 2 of 2 checks failed." in text
-    assert "still raises NotImplementedError" in text
+    assert "Exercise 00.1:" in text and "checks passed" not in text
     assert "Traceback" not in text
+    look = verdict_look(page, "Exercise 00.1:")
+    # the verdict and the error bar under it read as one pink block: same colour, same width
+    assert look["error"] and look["background"] == look["error"]["background"], look
+    red, green, blue, alpha = rgba(look["background"])
+    assert red > green and alpha > 0, look
+    assert (look["left"], look["right"]) == (look["error"]["left"], look["error"]["right"]), look
+    assert_no_nbgrader_and_no_news_question(page)
+
+
+def test_the_instructors_plain_jupyter_lab_has_nbgrader_and_asks_about_news(tmp_path, browser):
+    # the other side of the learner's settings: what `make lab-instructor` shows, and what the tests above look for
+    shutil.copyfile(chapters.NOTEBOOKS / "00_welcome.ipynb", tmp_path / "00_welcome.ipynb")
+    env = {"JUPYTERLAB_SETTINGS_DIR": str(tmp_path / ".settings")}
+    # no update check: offline, its request to PyPI would hang and hold the server's shutdown past its time limit
+    options = (f"--LabApp.workspaces_dir={tmp_path / '.workspaces'}",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+    with jupyterlab(tmp_path, *options, env=env) as (base, token):
+        page = open_notebook(browser, f"{base}/lab/tree/00_welcome.ipynb?reset&token={token}")
+        page.wait_for_selector(f"text={NEWS_QUESTION}", timeout=60_000)
+        page.wait_for_selector(".jp-NotebookPanel-toolbar >> text=Validate", timeout=60_000)
+        assert "Nbgrader" in page.eval_on_selector_all(".lm-MenuBar-item", "items => items.map(i => i.textContent)")
+        assert page.locator(".jp-SideBar .lm-TabBar-tab[title*='Create Assignment']").count() == 1
+        page.screenshot(path=str(tmp_path / "instructor.png"))
+        page.close()

@@ -19,7 +19,8 @@ _TEXT_STYLE = ("margin: 0; padding: 0; background-color: transparent;"
 def verdict_html(passed: bool, text: str) -> str:
     """Return a verdict's lines as an HTML block: green with a bar when passed, the error pink when not."""
     style = PASSED_STYLE if passed else FAILED_STYLE
-    return f'<div style="{style}"><pre style="{_TEXT_STYLE}">{html.escape(text)}</pre></div>'
+    # learner strings are in the lines: escaped, markup in an answer shows as text and never runs
+    return f'<div style="{style}"><pre style="{_TEXT_STYLE}">{html.escape(text, quote=False)}</pre></div>'
 
 
 def show_verdict(passed: bool, text: str) -> None:
