@@ -78,7 +78,7 @@ def test_a_skipped_given_cell_is_pointed_at(in_folder, capsys):
     with pytest.raises(CheckFailed):
         check("01.2")
     out = capsys.readouterr().out
-    assert "Note: bookshelf/__init__.py is not what the given cell `%%writefile bookshelf/__init__.py` above writes" in out
+    assert out.startswith("First: bookshelf/__init__.py is not what the given cell `%%writefile bookshelf/__init__.py` above writes")
 
 
 def test_catch_up_shows_the_answer_and_warns_about_the_exercise_cell(in_folder, capsys):
@@ -99,3 +99,50 @@ def test_the_verdict_is_shown_even_when_progress_cannot_be_recorded(in_folder, c
     out = capsys.readouterr().out
     assert out.startswith("Exercise 00.1: all 2 checks passed.")
     assert ".workbook" in out.split("Well done!")[1]
+
+
+def test_the_blank_versions_the_helpers_know_are_the_student_notebooks():
+    import nbformat
+
+    from workbook import folder as folders
+
+    for chapter in chapters.all_chapters():
+        student = nbformat.read(chapters.NOTEBOOKS / chapter.filename, as_version=4)
+        known = folders.versions(chapter.number)
+        for cell in student.cells:
+            found = chapters.writefile_cell(cell)
+            if found:
+                assert chapters.file_text(found[1]) in known[found[0]], (chapter.number, found[0])
+
+
+def test_another_exercises_stub_is_named_as_that_exercise(in_folder):
+    folder = folder_at_check(in_folder, exercise("01.3"), blank=True)  # 01.3's stub sits in the 404 handler
+    passed, text = run(folder, "01.1")
+    assert not passed
+    assert text.startswith("Exercise 01.1 cannot be checked yet: bookshelf/errors.py, line")
+    assert 'exercise 01.3. Solve it first, or run catch_up("01.3")' in text
+
+
+def test_files_left_at_an_earlier_chapters_version_are_brought_up_to_date(in_folder, capsys):
+    chapter_folder(in_folder, "03_migrations.ipynb")
+    reference.build(in_folder, "01")  # as if chapter 01's cells had been run again in this folder
+    start_chapter("03")
+    out = capsys.readouterr().out
+    assert "brought up to this chapter's start (they held an earlier chapter's version): bookshelf/__init__.py" in out
+    assert "kept your own version" not in out
+    assert (in_folder / "bookshelf" / "__init__.py").read_text(encoding="utf-8") == chapters.state_before("03")[
+        "bookshelf/__init__.py"]
+
+
+def test_an_empty_folder_gets_one_message_and_no_notes(in_folder, capsys):
+    chapter_folder(in_folder, "01_flask.ipynb")
+    with pytest.raises(CheckFailed):
+        check("01.2")
+    out = capsys.readouterr().out
+    assert "There is no bookshelf/__init__.py" in out and "First:" not in out and "Note:" not in out
+
+
+def test_the_generated_migration_environment_raises_no_note(in_folder, capsys):
+    folder_at_check(in_folder, exercise("03.1"))
+    check("03.1")
+    assert "Note:" not in capsys.readouterr().out

@@ -24,13 +24,21 @@ def text_of(error: BaseException) -> str:
         return f"(its message could not be shown: its __str__ raised {type(broken).__name__})"
 
 
+def clip(text: str, limit: int = 1500) -> str:
+    """Cut text to at most `limit` characters at a word's end, marking the cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip() + " …"
+
+
 def plain_assertion(text: str) -> str:
-    """Keep an assertion's message and compared values; drop pytest's "+ where" lines and its advice."""
-    kept = [
-        line for line in text.strip().splitlines()
-        if line.strip() and not line.lstrip().startswith("+") and not any(j in line for j in PYTEST_JARGON)
-    ]
-    return "\n".join(kept[:12])[:1500] or "assertion failed"
+    """Keep an assertion's own message, or else its compared values; drop pytest's "+ where" lines and advice."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if lines and not lines[0].startswith("assert "):
+        # `assert x, "expected ..., got ..."`: the check's sentence says it all; pytest's explanation follows it
+        lines = lines[:next((i for i, line in enumerate(lines) if line.startswith("assert ")), len(lines))]
+    kept = [line for line in lines if not line.lstrip().startswith("+") and not any(j in line for j in PYTEST_JARGON)]
+    return clip("\n".join(kept[:12])) or "assertion failed"
 
 
 def describe(error: BaseException, folder: Path, kind: str = FAILED) -> Problem:
@@ -46,7 +54,7 @@ def describe(error: BaseException, folder: Path, kind: str = FAILED) -> Problem:
     if isinstance(error, AssertionError):
         return Problem(kind, plain_assertion(text_of(error)), where)
     message = f"{type(error).__name__}: {text_of(error)}".strip().rstrip(":")
-    return Problem(kind, message[:1500], where)
+    return Problem(kind, clip(message), where)
 
 
 class Collector:
@@ -151,7 +159,6 @@ def run_pytest(request: dict, folder: Path) -> CheckRun:
         request["test_file"], "--bookshelf", str(folder), "--exercise", request["exercise"],
         "--rootdir", str(CHECKS), "-c", str(CHECKS / "pytest.ini"), "--confcutdir", str(CHECKS),
         "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist", "-vv", "--no-header",
-        "-W", "default",
     ]
     run.exit_code = int(pytest.main(args, plugins=[collector]))
     collector.finish()

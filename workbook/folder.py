@@ -29,6 +29,8 @@ class FolderChanges:
     ahead: list[str] = field(default_factory=list)
     ahead_of: str = ""
     ahead_backup: Path | None = None
+    # files that still hold an earlier chapter's version (an earlier chapter was run here): updated after a backup
+    updated: list[str] = field(default_factory=list)
     reset: list[str] = field(default_factory=list)
     set_aside: list[str] = field(default_factory=list)
     backup: Path | None = None
@@ -49,7 +51,7 @@ def ensure_workbook_folder(folder: Path) -> None:
 
 
 @functools.cache
-def _versions(number: str, stamp: int) -> dict[str, frozenset[str]]:
+def _versions(number: str, stamp: int, blanks: bool) -> dict[str, frozenset[str]]:
     """Return every text a chapter's cells write to each path: given files, answers and blank exercises."""
     chapter = chapters.chapter(number)
     path = chapters.SOLUTIONS / chapter.filename
@@ -58,17 +60,17 @@ def _versions(number: str, stamp: int) -> dict[str, frozenset[str]]:
     for written in chapter.files:
         texts = versions.setdefault(written.path, set())
         texts.add(written.text)
-        found = chapters.writefile_cell(cells[written.cell_index]) if cells else None
+        found = chapters.writefile_cell(cells[written.cell_index]) if cells and blanks else None
         if found:
             blank = SOLUTION_REGION.sub(lambda match: STUB.format(indent=match["indent"]), found[1])
             texts.add(chapters.file_text(blank))
     return {path: frozenset(texts) for path, texts in versions.items()}
 
 
-def versions(number: str) -> dict[str, frozenset[str]]:
-    """Return every text chapter `number`'s cells write, per path (answers and blank exercises included)."""
+def versions(number: str, blanks: bool = True) -> dict[str, frozenset[str]]:
+    """Return every text chapter `number`'s cells write, per path: given files, answers and (by default) blanks."""
     path = chapters.SOLUTIONS / chapters.chapter(number).filename
-    return _versions(chapters.chapter(number).number, path.stat().st_mtime_ns if path.exists() else 0)
+    return _versions(chapters.chapter(number).number, path.stat().st_mtime_ns if path.exists() else 0, blanks)
 
 
 def read(path: Path) -> str | None:
@@ -108,11 +110,22 @@ def later_work(folder: Path, number: str) -> tuple[list[str], str]:
     return ahead, latest
 
 
+def earlier_versions(number: str) -> dict[str, set[str]]:
+    """Return the given files and answers that the chapters before `number` write, per path (no blank exercises)."""
+    texts: dict[str, set[str]] = {}
+    for earlier in chapters.all_chapters():
+        if earlier.number >= number:
+            break
+        for path, found in versions(earlier.number, blanks=False).items():
+            texts.setdefault(path, set()).update(found)
+    return texts
+
+
 def carry_out(folder: Path, reference: dict[str, str], done: FolderChanges) -> FolderChanges:
     """Back up what is to be reset or set aside, then write the reference files to restore or reset."""
-    if done.reset or done.set_aside:
-        done.backup = files.back_up(folder, done.reset, done.set_aside).relative_to(folder)
-    for relative in done.restored + done.reset:
+    if done.reset or done.set_aside or done.updated:
+        done.backup = files.back_up(folder, done.reset + done.updated, done.set_aside).relative_to(folder)
+    for relative in done.restored + done.reset + done.updated:
         files.write_text(folder, relative, reference[relative])
     return done
 
@@ -177,9 +190,15 @@ def prepare(folder: Path, number: str, reset: bool = False) -> FolderChanges:
     if reset:
         done.reset = differing
     else:
-        own = versions(chapter.number)
-        done.current = [path for path in differing if read(folder / path) in own.get(path, ())]
-        done.kept = [path for path in differing if path not in done.current and path not in done.ahead]
+        own, older = versions(chapter.number), earlier_versions(chapter.number)
+        for path in differing:
+            text = read(folder / path)
+            if text in own.get(path, ()):
+                done.current.append(path)
+            elif text in older.get(path, ()):
+                done.updated.append(path)
+            elif path not in done.ahead:
+                done.kept.append(path)
     carry_out(folder, reference, done)
     # %%writefile does not create folders: make the ones this chapter writes into,
     # except inside what a command of the chapter creates (`flask db init` wants no migrations/ yet)

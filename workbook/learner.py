@@ -44,6 +44,8 @@ def chapter_summary(chapter: chapters.Chapter, done: folders.FolderChanges) -> s
         lines.append(f"  restored from the reference: {', '.join(done.restored)}")
     if done.reset:
         lines.append(f"  reset to the reference: {', '.join(done.reset)}")
+    if done.updated:
+        lines.append(f"  brought up to this chapter's start (they held an earlier chapter's version): {few(done.updated)}")
     if done.backup:
         lines.append(f"  your versions were saved in {done.backup.as_posix()}/")
     if done.current:
@@ -119,14 +121,15 @@ def check(exercise_id: str) -> None:
     here = Path.cwd()
     run = runner.run_check(here, exercise.id, chapter.check_file())
     passed, text = verdict(run)
-    notes = [f"Note: your code raised a warning: {warning}" for warning in run.warnings]
+    lines = [text, *(f"Note: your code raised a warning: {warning}" for warning in run.warnings)]
     if not passed:
-        notes += [
-            f"Note: {path} is not what the given cell `%%writefile {path}` above writes. "
+        # a skipped given cell explains a failure better than any hint about the answer: say it first
+        lines[:0] = [
+            f"First: {path} is not what the given cell `%%writefile {path}` above writes. "
             "Run that cell (and the cells after it) again, then this check."
             for path in given_files_out_of_date(here, exercise)
         ]
-    show_verdict(passed, "\n".join([text, *notes]))
+    show_verdict(passed, "\n".join(lines))
     # the verdict is shown first: a progress file that cannot be written never hides it
     trouble = progress_store.record(here, exercise.id, passed)
     if trouble:
@@ -137,16 +140,39 @@ def check(exercise_id: str) -> None:
 
 def given_files_out_of_date(here: Path, exercise: chapters.Exercise) -> list[str]:
     """Return the files that a given (not exercise) cell before the check wrote last, and that differ now."""
+    if not (here / "bookshelf" / "__init__.py").exists():
+        return []  # nothing of the chapter is there yet: the verdict already says what to run
     chapter = chapters.chapter(exercise.chapter)
     answer_cells = {index for other in chapter.exercises for index in other.solution_cells}
     last_write: dict[str, chapters.WrittenFile] = {}
+    written_later: dict[str, set[str]] = {}
     for written in chapter.files:
         if written.cell_index < exercise.check_cell:
             last_write[written.path] = written
-    return [
-        path for path, written in last_write.items()
-        if written.cell_index not in answer_cells and folders.read(here / path) != written.text
+        else:
+            written_later.setdefault(written.path, set())
+    for later in chapters.all_chapters():
+        if later.number >= chapter.number:
+            for path, texts in folders.versions(later.number).items():
+                if later.number > chapter.number or path in written_later:
+                    written_later.setdefault(path, set()).update(texts)
+    out_of_date = []
+    for path, written in last_write.items():
+        text = folders.read(here / path)
+        # a file that a later cell or chapter wrote means the learner went on, not that a cell was skipped
+        if written.cell_index not in answer_cells and text != written.text and text not in written_later.get(path, ()):
+            out_of_date.append(path)
+    return out_of_date
+
+
+def owner_of(where: str, exercise_id: str) -> str:
+    """Return the id of another exercise whose answer cell writes the file named in `where`, or ""."""
+    path = where.split(",")[0]
+    owners = [
+        other.id for found in chapters.all_chapters() for other in found.exercises
+        for written in found.files if written.path == path and written.cell_index in other.solution_cells
     ]
+    return "" if not owners or exercise_id in owners else owners[-1]
 
 
 def verdict(run: CheckRun) -> tuple[bool, str]:
@@ -178,6 +204,12 @@ def verdict(run: CheckRun) -> tuple[bool, str]:
     problems = [test.problem for test in failed if test.problem]
     if problems and all(problem.kind == NOT_STARTED for problem in problems):
         places = sorted({problem.where for problem in problems})
+        others = sorted({owner_of(place, run.exercise) for place in places} - {""})
+        if others:
+            return False, (
+                f"{name} cannot be checked yet: {', '.join(places)} still raises NotImplementedError, "
+                f"and that is exercise {', '.join(others)}. Solve it first, or run catch_up(\"{others[0]}\") to go on."
+            )
         return False, (
             f"{name}: not started yet. {', '.join(places)} still raises NotImplementedError: "
             "replace `# YOUR CODE HERE` and `raise NotImplementedError()` with your code, as the exercise asks."
@@ -185,9 +217,12 @@ def verdict(run: CheckRun) -> tuple[bool, str]:
     setup_messages = {problem.message for problem in problems if problem.kind == SETUP}
     if problems and len(failed) == len(run.tests) and len(setup_messages) == 1 and len(problems) == len(failed) \
             and all(problem.kind == SETUP for problem in problems):
-        # one problem stops every test (the app does not load, a folder is missing): say it once
+        # one problem stops every test (the app does not load, a migration fails): say it once
         problem = problems[0]
         where = f" (in {problem.where})" if problem.where and problem.where not in problem.message else ""
+        if problem.where.startswith("migrations/"):
+            # the migration is the exercise: it ran, and failed
+            return False, f"{name}: every check stopped at the same error.\n  {problem.message}{where}"
         return False, f"{name}: the checks could not start.\n  {problem.message}{where}"
     if run.passed:
         lines = [f"{name}: all {len(run.tests)} checks passed. Well done!"]
