@@ -1,4 +1,4 @@
-"""In a real browser, the learner's JupyterLab runs a chapter: a pass shows green, a failure the error pink, no nbgrader."""
+"""In a real browser, the learner's JupyterLab runs a chapter: a pass shows green, a failure pink, and no nbgrader."""
 
 import json
 import os
@@ -98,8 +98,8 @@ def verdict_look(page, text):
           return {mime: output.dataset.mimeType, background: style.backgroundColor, bar: style.borderLeftWidth,
                   bar_colour: style.borderLeftColor, font: getComputedStyle(block.firstElementChild).fontFamily,
                   left: box.left, right: box.right,
-                  error: error && {background: getComputedStyle(error).backgroundColor, left: error.getBoundingClientRect().left,
-                                   right: error.getBoundingClientRect().right}};
+                  error: error && {background: getComputedStyle(error).backgroundColor,
+                                   left: error.getBoundingClientRect().left, right: error.getBoundingClientRect().right}};
         }""",
         text,
     )
@@ -146,7 +146,8 @@ def test_an_unsolved_exercise_shows_the_error_pink_and_one_short_message_not_a_t
     page = open_chapter(lab, "student")
     run_all(page)
     notebook_text_contains(page, "Not solved yet: exercise 00.1")
-    page.locator(".jp-Cell", has_text="Not solved yet: exercise 00.1").last.screenshot(path=str(lab[3] / "student-fail.png"))
+    failed_cell = page.locator(".jp-Cell", has_text="Not solved yet: exercise 00.1").last
+    failed_cell.screenshot(path=str(lab[3] / "student-fail.png"))
     text = page.text_content(".jp-Notebook")
     assert "Exercise 00.1:" in text and "checks passed" not in text
     assert "Traceback" not in text
@@ -163,7 +164,7 @@ def test_the_instructors_plain_jupyter_lab_has_nbgrader_and_asks_about_news(tmp_
     # the other side of the learner's settings: what `make lab-instructor` shows, and what the tests above look for
     shutil.copyfile(chapters.NOTEBOOKS / "00_welcome.ipynb", tmp_path / "00_welcome.ipynb")
     env = {"JUPYTERLAB_SETTINGS_DIR": str(tmp_path / ".settings")}
-    # no update check: offline, its request to PyPI would hang and hold the server's shutdown past its time limit
+    # no update check: a test sends no request to PyPI (the machine may be offline)
     options = (f"--LabApp.workspaces_dir={tmp_path / '.workspaces'}",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
     with jupyterlab(tmp_path, *options, env=env) as (base, token):
