@@ -1,6 +1,7 @@
 """Builders shared by the workbook's own tests: Bookshelf folders, check runs and a JupyterLab server."""
 
 import contextlib
+import json
 import os
 import secrets
 import socket
@@ -102,3 +103,12 @@ def chapter_folder(folder: Path, notebook: str = "00_welcome.ipynb") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / notebook).write_text("{}", encoding="utf-8")
     return folder
+
+
+def learner_environment() -> dict[str, str]:
+    """Return the environment that `make lab` and Binder start JupyterLab in: the one ./start sets up."""
+    shown = subprocess.run(
+        [str(chapters.ROOT / "start"), sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"],
+        capture_output=True, text=True, check=True, timeout=30,
+    )
+    return json.loads(shown.stdout)

@@ -1,16 +1,13 @@
 """In a real browser, the learner's JupyterLab runs a chapter: a pass shows green, a failure pink, and no nbgrader."""
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from helpers import jupyterlab
+from helpers import jupyterlab, learner_environment
 from workbook import chapters
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,15 +21,6 @@ if not CHROMIUM.exists():
     if os.environ.get("WORKBOOK_REQUIRE_BROWSER") == "1":
         raise RuntimeError(f"{CHROMIUM} is missing: install Debian's chromium package")
     pytest.skip(f"{CHROMIUM} is not installed (apt install chromium)", allow_module_level=True)
-
-
-def learner_environment() -> dict[str, str]:
-    """Return the environment that `make lab` and Binder start JupyterLab in: the one ./start sets up."""
-    shown = subprocess.run(
-        [str(chapters.ROOT / "start"), sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"],
-        capture_output=True, text=True, check=True, timeout=30,
-    )
-    return json.loads(shown.stdout)
 
 
 @pytest.fixture(scope="module")

@@ -11,20 +11,11 @@ import urllib.request
 
 import pytest
 
-from helpers import jupyterlab
+from helpers import jupyterlab, learner_environment
 from workbook.chapters import NOTEBOOKS, ROOT
 
 NBGRADER = "@jupyter/nbgrader"
 ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"  # asks about Jupyter news, checks for updates
-
-
-def learner_environment() -> dict[str, str]:
-    """Return the environment that `make lab` and Binder start JupyterLab in: the one ./start sets up."""
-    shown = subprocess.run(
-        [str(ROOT / "start"), sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"],
-        capture_output=True, text=True, check=True, timeout=30,
-    )
-    return json.loads(shown.stdout)
 
 
 def page_config(base: str, token: str) -> dict:

@@ -1,7 +1,6 @@
 """Processes end when they should: nothing a check starts outlives it, and nothing it does reaches the kernel."""
 
 import hashlib
-import os
 import signal
 import subprocess
 import sys

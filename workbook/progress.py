@@ -3,7 +3,6 @@
 import contextlib
 import json
 import os
-import secrets
 import threading
 import time
 from pathlib import Path
