@@ -213,7 +213,7 @@ def run_in_process(request: dict) -> dict:
         except BaseException as error:  # noqa: B902
             run = CheckRun(request.get("exercise", ""), crash=f"the check could not run: {type(error).__name__}: {text_of(error)}")
         finally:
-            os.chdir(scratch)
+            os.chdir(tempfile.gettempdir())  # Windows cannot remove the folder a process stands in
         return run.to_dict()
 
 
