@@ -9,6 +9,7 @@ even a double-forked daemon comes back to it). `--once` answers a single request
 """
 
 import ctypes
+import gc
 import importlib
 import json
 import os
@@ -46,6 +47,8 @@ def preload() -> None:
             importlib.import_module(name)
         except Exception:  # an optional extension that is missing or broken is found by the check itself
             pass
+    # pytest collects garbage at the end of a run: leave the preloaded libraries out of it (and share their pages)
+    gc.freeze()
 
 
 def copy_folder(folder: Path, target: Path) -> Path:
