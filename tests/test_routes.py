@@ -153,6 +153,8 @@ def assert_survives(client, method, path, query, body):
     described = f"{method} {path[:120]}?{query[:120]} {json.dumps(body, default=repr)[:200]}"
     response = client.open(path, method=method, query_string=query, **body)
     assert response.status_code < 500, f"expected no server error for {described}, got {response.status_code}"
+    if response.status_code == 405:
+        assert "Allow" in response.headers, f"expected a 405 to name the allowed methods (Allow) for {described}"
     if 300 <= response.status_code < 400:
         location = urlsplit(response.headers.get("Location", ""))
         assert location.scheme in ("", "http", "https") and location.netloc in SITE, (
