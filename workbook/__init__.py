@@ -4,7 +4,9 @@ from .app import fresh_app
 from .errors import CheckFailed, LearnerError
 from .flask_command import flask
 from .learner import catch_up, check, fresh_start, progress, start_chapter
+from .sql import count_statements
 
 __all__ = [
-    "start_chapter", "fresh_start", "catch_up", "fresh_app", "check", "flask", "progress", "CheckFailed", "LearnerError",
+    "start_chapter", "fresh_start", "catch_up", "fresh_app", "check", "flask", "progress", "count_statements",
+    "CheckFailed", "LearnerError",
 ]
