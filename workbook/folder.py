@@ -51,26 +51,34 @@ def ensure_workbook_folder(folder: Path) -> None:
 
 
 @functools.cache
-def _versions(number: str, stamp: int, blanks: bool) -> dict[str, frozenset[str]]:
-    """Return every text a chapter's cells write to each path: given files, answers and blank exercises."""
-    chapter = chapters.chapter(number)
-    path = chapters.SOLUTIONS / chapter.filename
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"] if stamp else []
-    versions: dict[str, set[str]] = {}
-    for written in chapter.files:
-        texts = versions.setdefault(written.path, set())
-        texts.add(written.text)
-        found = chapters.writefile_cell(cells[written.cell_index]) if cells and blanks else None
-        if found:
-            blank = SOLUTION_REGION.sub(lambda match: STUB.format(indent=match["indent"]), found[1])
-            texts.add(chapters.file_text(blank))
-    return {path: frozenset(texts) for path, texts in versions.items()}
-
-
-def versions(number: str, blanks: bool = True) -> dict[str, frozenset[str]]:
-    """Return every text chapter `number`'s cells write, per path: given files, answers and (by default) blanks."""
+def _cells(number: str, stamp: int) -> tuple:
+    """Return a chapter's solution cells (none for a chapter without a notebook, as in tests)."""
     path = chapters.SOLUTIONS / chapters.chapter(number).filename
-    return _versions(chapters.chapter(number).number, path.stat().st_mtime_ns if path.exists() else 0, blanks)
+    return tuple(json.loads(path.read_text(encoding="utf-8"))["cells"]) if stamp else ()
+
+
+def cells_of(number: str) -> tuple:
+    path = chapters.SOLUTIONS / chapters.chapter(number).filename
+    return _cells(chapters.chapter(number).number, path.stat().st_mtime_ns if path.exists() else 0)
+
+
+def texts_of(number: str, written: chapters.WrittenFile, blanks: bool = True) -> set[str]:
+    """Return what one %%writefile cell writes: its answer, and (by default) its blank exercise."""
+    texts = {written.text}
+    cells = cells_of(number)
+    found = chapters.writefile_cell(cells[written.cell_index]) if blanks and cells else None
+    if found:
+        blank = SOLUTION_REGION.sub(lambda match: STUB.format(indent=match["indent"]), found[1])
+        texts.add(chapters.file_text(blank))
+    return texts
+
+
+def versions(number: str, blanks: bool = True) -> dict[str, set[str]]:
+    """Return every text chapter `number`'s cells write, per path: given files, answers and (by default) blanks."""
+    found: dict[str, set[str]] = {}
+    for written in chapters.chapter(number).files:
+        found.setdefault(written.path, set()).update(texts_of(number, written, blanks))
+    return found
 
 
 def read(path: Path) -> str | None:

@@ -150,12 +150,11 @@ def given_files_out_of_date(here: Path, exercise: chapters.Exercise) -> list[str
         if written.cell_index < exercise.check_cell:
             last_write[written.path] = written
         else:
-            written_later.setdefault(written.path, set())
+            written_later.setdefault(written.path, set()).update(folders.texts_of(chapter.number, written))
     for later in chapters.all_chapters():
-        if later.number >= chapter.number:
+        if later.number > chapter.number:
             for path, texts in folders.versions(later.number).items():
-                if later.number > chapter.number or path in written_later:
-                    written_later.setdefault(path, set()).update(texts)
+                written_later.setdefault(path, set()).update(texts)
     out_of_date = []
     for path, written in last_write.items():
         text = folders.read(here / path)
