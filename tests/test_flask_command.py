@@ -1,5 +1,9 @@
 """flask() runs the real flask command and cuts a failure down to its error."""
 
+import sys
+import time
+
+import psutil
 import pytest
 
 from helpers import write_files
@@ -22,6 +26,16 @@ def create_app(test_config=None):
     def wait():
         import time
         time.sleep(1000)
+
+    @app.cli.command("leave-daemon")
+    @click.option("--then-wait", is_flag=True)
+    def leave_daemon(then_wait):
+        import subprocess, time
+        daemon = subprocess.Popen(["sleep", "1000"], start_new_session=True)
+        open("daemon.pid", "w").write(str(daemon.pid))
+        click.echo("started")
+        if then_wait:
+            time.sleep(1000)
 
     @app.cli.command("kill-parent")
     def kill_parent():
@@ -79,6 +93,20 @@ def test_commands_that_wait_for_the_user_are_refused(app_folder, capsys, command
 def test_a_command_that_never_ends_is_stopped(app_folder, capsys):
     flask("wait", timeout=2)
     assert "ran for more than 2 s and was stopped" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux ends what a command leaves; elsewhere best effort")
+@pytest.mark.parametrize("arguments", ["leave-daemon", "leave-daemon --then-wait"])
+def test_a_process_a_command_leaves_running_ends_with_it(app_folder, capsys, arguments):
+    start = time.monotonic()
+    flask(arguments, timeout=5)
+    assert time.monotonic() - start < 20, "flask() waited for what the command left running"
+    assert "started" in capsys.readouterr().out
+    daemon = int((app_folder / "daemon.pid").read_text(encoding="utf-8"))
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(daemon) and psutil.Process(daemon).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the command's daemon is still running"
+        time.sleep(0.05)
 
 
 def test_a_command_that_kills_its_parent_does_not_reach_the_kernel(app_folder, capsys):

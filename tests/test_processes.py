@@ -53,7 +53,7 @@ LEFT_RUNNING = {
                                 "open(PIDS, 'a').write(f'{p.pid}\\n')",
     "a double-forked daemon": "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
                               "        open(PIDS, 'a').write(f'{os.getpid()}\\n')\n        time.sleep(1000)\n    os._exit(0)\n"
-                              "time.sleep(0.2)",
+                              "while not os.path.exists(PIDS):\n    time.sleep(0.01)",
 }
 
 
@@ -67,6 +67,7 @@ def test_what_a_check_leaves_running_ends_with_it_and_does_not_delay_it(here, tm
     passed, text = run(here, "00.1", timeout=30)
     assert passed, text
     assert time.monotonic() - start < 15, "the check waited for what the learner's code left running"
+    assert left == "a thread" or pids_in(pids), "the learner's code started no process"
     assert wait_until_gone(pids_in(pids)) == []
 
 

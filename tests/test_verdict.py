@@ -154,3 +154,43 @@ def test_the_check_process_finds_a_user_site_install(tmp_path):
 def test_an_import_that_fails_says_who_acts(here, module, says):
     passed, text = verdict_of(here, chapter00_app(top=f"import {module}"))
     assert not passed and says in text
+
+
+def test_a_learners_own_not_implemented_error_is_not_a_blank_exercise(here):
+    passed, text = verdict_of(here, chapter00_app('raise NotImplementedError("abstract")'))
+    assert not passed and "not started" not in text and "NotImplementedError: abstract" in text
+
+
+def test_a_temporary_folder_behind_a_link_changes_nothing(here, tmp_path, monkeypatch):
+    """macOS keeps temporary files in /var/folders, a link to /private/var/folders."""
+    (tmp_path / "real-tmp").mkdir()
+    (tmp_path / "linked-tmp").symlink_to(tmp_path / "real-tmp")
+    runner._worker.stop()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "linked-tmp"))
+    try:
+        passed, text = verdict_of(here, chapter00_app("raise NotImplementedError()"))
+        assert text.startswith("Exercise 00.1: not started yet. bookshelf/__init__.py, line 11"), text
+        view = 'import warnings\nwarnings.warn("index() is old", DeprecationWarning)\nreturn "Welcome to Bookshelf!"'
+        write_files(here, {"bookshelf/__init__.py": chapter00_app(view)})
+        assert runner.run_check(here, "00.1", chapters.chapter("00").check_file()).warnings
+    finally:
+        runner._worker.stop()
+
+
+def test_a_worker_that_misses_its_own_time_limit_gives_a_verdict_not_a_traceback(here, monkeypatch):
+    write_files(here, {"bookshelf/__init__.py": chapter00_app("while True:\n    pass")})
+    monkeypatch.setattr(runner, "GRACE", -29.0)  # the kernel gives up 1 s in, long before the worker's 30 s
+    passed, text = run(here, "00.1", timeout=30)
+    assert not passed and "ran for more than its time limit" in text
+    assert runner._worker.process is None
+
+
+def test_a_killed_workers_temporary_copies_are_removed_by_the_next_worker(here):
+    import tempfile
+    from pathlib import Path
+
+    orphan = Path(tempfile.gettempdir()) / "workbook-check-999999999-abc"
+    (orphan / "folder" / "instance").mkdir(parents=True, exist_ok=True)
+    runner._worker.stop()
+    assert verdict_of(here, CORRECT)[0] is True
+    assert not orphan.exists()

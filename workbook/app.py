@@ -42,7 +42,7 @@ def learner_location(error: BaseException, folder: Path) -> str:
 def explain(error: BaseException, folder: Path) -> str:
     """Say in one line what an exception from the learner's code was, and where it was raised."""
     where = learner_location(error, folder)
-    if isinstance(error, NotImplementedError) and where:
+    if isinstance(error, NotImplementedError) and not error.args and where:
         return f"{where} still raises NotImplementedError: this exercise is not written yet."
     try:
         message = f"{type(error).__name__}: {error}".strip().rstrip(":")

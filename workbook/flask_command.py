@@ -11,6 +11,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from .errors import LearnerError
@@ -54,12 +55,18 @@ def split(arguments: str) -> list[str]:
         raise LearnerError(f"The flask command {arguments[:80]!r} could not be read ({error}): check its quotes.") from None
 
 
-def end_group(process: subprocess.Popen) -> None:
-    """Kill a command and whatever it started in its session (the command alone where there are no groups)."""
+def stop(process: subprocess.Popen) -> None:
+    """Stop a command: its first process ends what the command started; then its whole group is killed."""
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
     try:
         os.killpg(process.pid, signal.SIGKILL) if hasattr(os, "killpg") else process.kill()
     except (ProcessLookupError, PermissionError):
         pass
+    process.wait()
 
 
 def flask(arguments: str, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -72,35 +79,52 @@ def flask(arguments: str, timeout: float = DEFAULT_TIMEOUT) -> None:
     here = Path.cwd()
     from .runner import clean_environment  # the same clean start as a check's
 
-    process = subprocess.Popen(
-        [sys.executable, "-P", "-c", ENTRY, *words], cwd=here,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        env={**clean_environment(), "PYTHONDONTWRITEBYTECODE": "1", "FLASK_DEBUG": "0"},
-    )
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        end_group(process)
-        process.communicate()
-        print(f"The command ran for more than {timeout:.0f} s and was stopped: does it wait for something?")
-        return
-    except BaseException:
-        end_group(process)
-        process.wait()
-        raise
+    # the output goes to a file, not a pipe: a process the command leaves running must not hold the notebook
+    with tempfile.TemporaryFile() as captured:
+        process = subprocess.Popen(
+            [sys.executable, "-P", "-c", ENTRY, *words], cwd=here, stdout=captured, stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**clean_environment(), "PYTHONDONTWRITEBYTECODE": "1", "FLASK_DEBUG": "0", "PYTHONIOENCODING": "utf-8"},
+        )
+        timed_out = False
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            stop(process)
+        except BaseException:
+            stop(process)
+            raise
+        finally:
+            captured.seek(0)
+            output = captured.read().decode("utf-8", errors="replace")
     output = "".join(line for line in output.splitlines(keepends=True) if not line.startswith(PLUGIN_NOISE))
     print(relative_paths(shorten(output), here).rstrip("\n"))
-    if process.returncode:
+    if timed_out:
+        print(f"The command ran for more than {timeout:.0f} s and was stopped: does it wait for something?")
+    elif process.returncode:
         print(f"(exit status {process.returncode})")
 
 
 def main(words: list[str]) -> int:
-    """Run Flask's command line on bookshelf in a child process and return its exit status."""
+    """Run Flask's command line on bookshelf in a child process, end what it leaves, and return its exit status."""
     if hasattr(os, "fork"):
+        from .processes import become_subreaper, die_with_parent, end_descendants, exit_status
+
+        become_subreaper()  # what the command leaves running comes back here, and is ended below
+        parent = os.getpid()
         pid = os.fork()
         if pid:
+            def stopped(*_):  # flask() stops a command that ran too long: end it and all it started
+                end_descendants()
+                os._exit(128 + signal.SIGTERM)
+
+            signal.signal(signal.SIGTERM, stopped)
             _, status = os.waitpid(pid, 0)
-            return os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 128 + os.WTERMSIG(status)
+            end_descendants()
+            return exit_status(status)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        die_with_parent(parent)
     from flask.cli import main as flask_main
 
     from .app import MigrateErrors
@@ -109,10 +133,11 @@ def main(words: list[str]) -> int:
     sys.argv = ["flask", "--app", "bookshelf", *words]
     try:
         flask_main()
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    else:
         code = 0
+    except SystemExit as done:
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)  # sys.exit("message"): Python would print it on its way out
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     sys.stdout.flush()
     sys.stderr.flush()
     if hasattr(os, "fork"):

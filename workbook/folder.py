@@ -1,7 +1,6 @@
 """Bring the learner's folder to the state a chapter expects, keeping every file safe."""
 
 import functools
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +53,7 @@ def ensure_workbook_folder(folder: Path) -> None:
 def _cells(number: str, stamp: int) -> tuple:
     """Return a chapter's solution cells (none for a chapter without a notebook, as in tests)."""
     path = chapters.SOLUTIONS / chapters.chapter(number).filename
-    return tuple(json.loads(path.read_text(encoding="utf-8"))["cells"]) if stamp else ()
+    return tuple(chapters.read_notebook(path)["cells"]) if stamp else ()
 
 
 def cells_of(number: str) -> tuple:
@@ -161,7 +160,7 @@ def answer_regions(exercise_id: str) -> dict[str, list[str]]:
     """Return, per file, the reference answers of an exercise: the code between the solution markers."""
     exercise = chapters.exercise(exercise_id)
     chapter = chapters.chapter(exercise.chapter)
-    cells = json.loads((chapters.SOLUTIONS / chapter.filename).read_text(encoding="utf-8"))["cells"]
+    cells = cells_of(chapter.number)
     regions: dict[str, list[str]] = {}
     for index in exercise.solution_cells:
         found = chapters.writefile_cell(cells[index])

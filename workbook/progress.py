@@ -36,14 +36,6 @@ def parse(text: str) -> dict[str, str]:
     return data
 
 
-def load(folder: Path) -> dict[str, str]:
-    """Return the recorded results, or none when there is no readable file."""
-    try:
-        return parse((folder / STATE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, Damaged):
-        return {}
-
-
 @contextlib.contextmanager
 def locked(path: Path):
     """Hold an exclusive lock on a file for the block, waiting a few seconds at most."""
@@ -155,8 +147,3 @@ def table(folder: Path) -> str:
     if unreadable:
         footer.append(f"({STATE.as_posix()} could not be read; the next check moves it aside and starts it afresh.)")
     return "\n".join([header, *rows, *footer])
-
-
-def progress() -> None:
-    """Print a table of every chapter's exercises: passed, not yet, or not tried."""
-    print(table(Path.cwd()))

@@ -80,13 +80,21 @@ class CheckRun:
 
     @classmethod
     def from_dict(cls, data: dict) -> "CheckRun":
-        """Rebuild a run from to_dict()'s data, ignoring keys this version does not know."""
-        known = {f.name for f in fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
+        """Rebuild a run from to_dict()'s data, ignoring keys this version does not know, at every level."""
+        values = known(cls, data)
         values["tests"] = [
-            TestResult(**{**test, "problem": Problem(**test["problem"]) if test.get("problem") else None})
+            TestResult(**{**known(TestResult, test), "problem": problem(test.get("problem"))})
             for test in data.get("tests", [])
         ]
-        if data.get("interruption"):
-            values["interruption"] = Problem(**data["interruption"])
+        values["interruption"] = problem(data.get("interruption"))
         return cls(**values)
+
+
+def known(kind, data: dict) -> dict:
+    """Keep only the keys that are fields of the dataclass `kind`."""
+    names = {f.name for f in fields(kind)}
+    return {key: value for key, value in data.items() if key in names}
+
+
+def problem(data: dict | None) -> Problem | None:
+    return Problem(**known(Problem, data)) if data else None

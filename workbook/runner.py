@@ -168,12 +168,14 @@ def run_once(payload: dict, timeout: float) -> dict:
     except subprocess.TimeoutExpired:
         return {"exercise": payload["exercise"], "timed_out": True}
     lines = completed.stdout.decode().strip().splitlines()
-    if not lines:
-        raise InstallError(
-            f"The check process could not start (exit status {completed.returncode}): "
-            f"{completed.stderr.decode(errors='replace').strip()[-800:]}"
-        )
-    return json.loads(lines[-1])["run"]
+    if lines:
+        return json.loads(lines[-1])["run"]
+    errors = completed.stderr.decode(errors="replace").strip()[-800:]
+    if "ModuleNotFoundError" in errors or "ImportError" in errors:
+        raise InstallError(f"The check process could not start (exit status {completed.returncode}): {errors}")
+    # without fork the learner's code runs in this process: os._exit() or a kill ends it without an answer
+    return {"exercise": payload["exercise"],
+            "crash": f"the check process exited with status {completed.returncode} before it reported"}
 
 
 def run_check(folder: Path, exercise_id: str, test_file: Path, timeout: float | None = None) -> CheckRun:
@@ -183,7 +185,10 @@ def run_check(folder: Path, exercise_id: str, test_file: Path, timeout: float | 
     if not warm_worker_wanted():
         return CheckRun.from_dict(run_once(payload, timeout))
     for attempt in range(2):  # a worker that had died since the last check is restarted once
-        answer = _worker.request(payload, timeout)
+        try:
+            answer = _worker.request(payload, timeout)
+        except TimeoutError:  # the worker did not keep its own time limit: it has been ended
+            return CheckRun(exercise_id, timed_out=True)
         if answer is not None:
             return CheckRun.from_dict(answer)
         errors = _worker.startup_error()

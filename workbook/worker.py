@@ -8,7 +8,6 @@ and then ends every process the child left behind (on Linux the worker is a chil
 even a double-forked daemon comes back to it). `--once` answers a single request the same way.
 """
 
-import ctypes
 import gc
 import importlib
 import json
@@ -23,7 +22,9 @@ from pathlib import Path
 
 import psutil
 
+from workbook import chapters
 from workbook.collector import run_pytest, text_of
+from workbook.processes import become_subreaper, die_with_parent, end_descendants, end_group
 from workbook.results import CheckRun
 
 PRELOAD = (
@@ -33,9 +34,7 @@ PRELOAD = (
     "flask_wtf", "wtforms", "flask_login", "flask_mail", "flask_principal", "flask_restx",
     "workbook.app", "workbook.sql",
 )
-# what the copy of the learner's folder leaves out: the notebooks, the workbook's own records, backups
-NOT_COPIED = {"backups", ".workbook", ".ipynb_checkpoints", "__pycache__", ".git"}
-LINUX_SUBREAPER, LINUX_DEATH_SIGNAL = 36, 1  # prctl(2) options
+SCRATCH_PREFIX = "workbook-check-"
 # the worker's end of the answers pipe: a check's child closes it, so nothing it leaves behind holds the pipe open
 ANSWERS_FD: int | None = None
 
@@ -51,31 +50,31 @@ def preload() -> None:
     gc.freeze()
 
 
+def copied_names() -> set[str]:
+    """Return the top-level names of the learner's folder that a check may need: what the chapters write or make."""
+    names = {"bookshelf", "instance", "migrations"}
+    for chapter in chapters.all_chapters():
+        names.update(Path(written.path).parts[0] for written in chapter.files)
+        names.update(Path(created).parts[0] for created in chapter.creates)
+    return names
+
+
 def copy_folder(folder: Path, target: Path) -> Path:
-    """Copy what a check needs of the learner's folder (not the notebooks, backups or top-level modules)."""
+    """Copy what a check needs of the learner's folder: Bookshelf and what the chapters make, nothing else."""
+    # not the notebooks, backups, a virtual environment or a learner's inspect.py that would shadow the real one
     copy = target / "folder"
     copy.mkdir()
-    for entry in folder.iterdir():
-        if entry.name in NOT_COPIED or entry.suffix in (".ipynb", ".py"):
-            continue  # a learner's inspect.py or pytest.py beside the notebook must not shadow the real one
+    for name in sorted(copied_names()):
+        entry = folder / name
         try:
             if entry.is_dir():
-                shutil.copytree(entry, copy / entry.name, ignore_dangling_symlinks=True,
+                shutil.copytree(entry, copy / name, ignore_dangling_symlinks=True,
                                 ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
             elif entry.is_file():
-                shutil.copyfile(entry, copy / entry.name)
+                shutil.copyfile(entry, copy / name)
         except OSError:
-            pass  # an unreadable stray file: the check finds whatever it really needs missing
+            pass  # an unreadable file: the check finds whatever it really needs missing
     return copy
-
-
-def prctl(option: int, value: int) -> None:
-    """Call Linux's prctl(2); do nothing elsewhere."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
 
 
 def silence_stdio() -> None:
@@ -85,11 +84,12 @@ def silence_stdio() -> None:
         os.dup2(null, fd)
 
 
-def child_main(request: dict, folder: Path, answer: Path) -> None:
+def child_main(request: dict, folder: Path, answer: Path, worker: int) -> None:
     """In the forked child: run the check and write the answer file; never return."""
     try:
         os.setpgid(0, 0)  # a killpg in the learner's code reaches this group only
-        prctl(LINUX_DEATH_SIGNAL, signal.SIGKILL)  # if the worker dies, so does the check
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the worker's own handler is not the check's
+        die_with_parent(worker)  # if the worker dies, so does the check
         if ANSWERS_FD is not None:
             os.close(ANSWERS_FD)
         silence_stdio()
@@ -105,46 +105,17 @@ def child_main(request: dict, folder: Path, answer: Path) -> None:
         os._exit(0)
 
 
-def end_descendants(pgid: int) -> None:
-    """Kill the check's process group and every process left behind, and reap them all."""
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    me = psutil.Process()
-    for _ in range(200):  # a fork loop may add processes while they are killed
-        try:
-            left = me.children(recursive=True)
-        except psutil.Error:
-            left = []
-        for process in left:
-            try:
-                process.kill()
-            except psutil.Error:
-                pass
-        reap()
-        if not left:
-            return
-        time.sleep(0.005)
-
-
-def reap() -> None:
-    """Collect every child of the worker that has exited."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
 class KernelGone(Exception):
     """The kernel closed the worker's input: it was restarted, killed or shut down."""
 
 
-def wait_for_child(pid: int, deadline: float, watch_stdin: bool) -> int | None:
-    """Wait for the child until the deadline; return its wait status, or None at the deadline."""
+def has_exited(pid: int) -> bool:
+    """Tell whether the child has exited, without reaping it: its pid and group stay ours until it is reaped."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+
+def wait_for_child(pid: int, deadline: float, watch_stdin: bool) -> bool:
+    """Wait until the child exits (True) or the deadline passes (False), without reaping it."""
     pidfd = None
     if hasattr(os, "pidfd_open"):
         try:
@@ -158,13 +129,13 @@ def wait_for_child(pid: int, deadline: float, watch_stdin: bool) -> int | None:
             if watch_stdin:
                 selector.register(0, selectors.EVENT_READ, "kernel")
             while True:
-                done, status = os.waitpid(pid, os.WNOHANG)
-                if done:
-                    return status
+                if has_exited(pid):
+                    return True
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return None
+                    return False
                 for key, _ in selector.select(timeout=min(left, 0.05 if pidfd is None else left)):
+                    # the kernel sends nothing while a check runs: input now can only be its end
                     if key.data == "kernel" and not os.read(0, 1 << 16):
                         raise KernelGone
     finally:
@@ -172,20 +143,39 @@ def wait_for_child(pid: int, deadline: float, watch_stdin: bool) -> int | None:
             os.close(pidfd)
 
 
+def scratch_folder():
+    """Return a temporary folder for one check, named after this worker so that a later one can tidy it up."""
+    return tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", ignore_cleanup_errors=True)
+
+
+def remove_orphaned_scratch() -> None:
+    """Remove the temporary folders of workers that were killed before they could remove them."""
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        owner = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not psutil.pid_exists(int(owner)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def run_in_child(request: dict, watch_stdin: bool = False) -> dict:
     """Run a check in a forked child on a copy of the folder, within its time limit; return the answer."""
     timeout = float(request.get("timeout", 120))
-    with tempfile.TemporaryDirectory(prefix="workbook-check-") as scratch:
-        folder = copy_folder(Path(request["folder"]), Path(scratch))
-        answer = Path(scratch) / "answer.json"
+    with scratch_folder() as scratch:
+        # resolved: macOS's temporary folder is behind a link, and tracebacks name the real path
+        scratch = Path(scratch).resolve()
+        folder = copy_folder(Path(request["folder"]), scratch)
+        answer = scratch / "answer.json"
+        worker = os.getpid()
         pid = os.fork()
         if pid == 0:
-            child_main(request, folder, answer)
+            child_main(request, folder, answer, worker)
+        exited = False
         try:
-            status = wait_for_child(pid, time.monotonic() + timeout, watch_stdin)
+            exited = wait_for_child(pid, time.monotonic() + timeout, watch_stdin)
         finally:
-            end_descendants(pid)
-        run = answer_of(request, answer, status)
+            end_group(pid)  # the child is not reaped yet, so its group id is still the check's own
+            _, status = os.waitpid(pid, 0)
+            end_descendants()
+        run = answer_of(request, answer, status if exited else None)
         shown = str(folder)
         # the learner reads paths relative to their own folder, never the temporary copy's
         return json.loads(json.dumps(run.to_dict()).replace(shown + os.sep, "").replace(shown, "."))
@@ -209,8 +199,8 @@ def answer_of(request: dict, answer: Path, status: int | None) -> CheckRun:
 
 def run_in_process(request: dict) -> dict:
     """Run a check in this process (where fork is missing): same copy, no isolation from the code."""
-    with tempfile.TemporaryDirectory(prefix="workbook-check-") as scratch:
-        folder = copy_folder(Path(request["folder"]), Path(scratch))
+    with scratch_folder() as scratch:
+        folder = copy_folder(Path(request["folder"]), Path(scratch).resolve())
         try:
             run = run_pytest(request, folder)
         except BaseException as error:  # noqa: B902
@@ -239,10 +229,9 @@ def answers_channel():
 def serve() -> None:
     """Answer requests from stdin until it closes (when the kernel goes away)."""
     answers = answers_channel()
-    os.dup2(2, 1)  # a stray print must never corrupt the answers
-    sys.stdout = sys.stderr
-    prctl(LINUX_SUBREAPER, 1)
+    become_subreaper()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    remove_orphaned_scratch()
     preload()
     answers.write(json.dumps({"ready": True}) + "\n")
     answers.flush()
@@ -267,9 +256,10 @@ def serve() -> None:
 
 def once() -> None:
     """Answer a single request (a fresh interpreter per check, used where fork is not available)."""
+    die_with_parent(os.getppid())  # a kernel that dies takes this check with it
     request = json.loads(sys.stdin.readline())
     answers = answers_channel()
-    prctl(LINUX_SUBREAPER, 1)
+    become_subreaper()
     answers.write(json.dumps({"id": request.get("id"), "run": answer(request, watch_stdin=False)}) + "\n")
     answers.flush()
 
