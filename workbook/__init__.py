@@ -1,12 +1,13 @@
 """The helper library of the Flask Extensions Workbook: start a chapter, check an exercise, see progress."""
 
 from .app import fresh_app
+from .display import show
 from .errors import CheckFailed, LearnerError
 from .flask_command import flask
 from .learner import catch_up, check, fresh_start, progress, start_chapter
 from .sql import count_statements
 
 __all__ = [
-    "start_chapter", "fresh_start", "catch_up", "fresh_app", "check", "flask", "progress", "count_statements",
+    "start_chapter", "fresh_start", "catch_up", "fresh_app", "check", "flask", "progress", "count_statements", "show",
     "CheckFailed", "LearnerError",
 ]
