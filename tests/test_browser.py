@@ -163,3 +163,67 @@ def test_the_instructors_plain_jupyter_lab_has_nbgrader_and_asks_about_news(tmp_
         assert page.locator(".jp-SideBar .lm-TabBar-tab[title*='Create Assignment']").count() == 1
         page.screenshot(path=str(tmp_path / "instructor.png"))
         page.close()
+
+
+SHOWN_PAGE_CELL = '''\
+from flask import Flask, flash, redirect, render_template_string
+from workbook import show
+
+app = Flask("shown")
+app.secret_key = "test"
+PAGE = """<!doctype html><title>Join</title>
+<script>document.title = "script ran"; document.body.insertAdjacentHTML("beforeend", "<p id=script-ran>x</p>")</script>
+{% for message in get_flashed_messages() %}<p>{{ message }}</p>{% endfor %}
+<form method=post><input type=hidden name=csrf_token value="{{ token }}">
+<label>Member name <input name=name></label> <label>E-mail address <input name=email></label>
+<button>Join</button></form><img src=x onerror="document.title = 'onerror ran'">"""
+
+@app.get("/join")
+def join():
+    import secrets
+    return render_template_string(PAGE, token=secrets.token_hex(16))
+
+@app.post("/join")
+def joined():
+    flash("Welcome aboard!")
+    return redirect("/join")
+
+show(app.test_client().post("/join", follow_redirects=True))
+'''
+
+
+def test_a_page_shown_by_show_is_readable_untrusted_and_live_and_its_scripts_do_not_run(lab, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    browser, base, token, root = lab
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SHOWN_PAGE_CELL)])
+    (root / "shown").mkdir()
+    NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbformat.write(notebook, root / "shown" / "shown.ipynb")  # saved unsigned: JupyterLab opens it untrusted
+    page = open_notebook(browser, f"{base}/lab/workspaces/shown/tree/shown/shown.ipynb?reset&token={token}")
+
+    def assert_page_readable_and_inert():
+        # the cell's source holds the flash text too: wait for the output that shows it
+        page.wait_for_function("[...document.querySelectorAll('.jp-OutputArea-output')]"
+                               ".some(o => o.textContent.includes('Welcome aboard!'))", timeout=30_000)
+        shown = page.evaluate("""() => {
+          const output = [...document.querySelectorAll('.jp-OutputArea-output')]
+            .find(o => o.textContent.includes('Welcome aboard!'));
+          return {mime: output.dataset.mimeType, text: output.innerText,
+                  labels: [...output.querySelectorAll('label')].map(l => l.textContent.trim()),
+                  title: document.title, marker: !!document.getElementById('script-ran')};
+        }""")
+        assert shown["mime"] == "text/html", shown
+        assert "200 OK" in shown["text"] and "POST /join → 302 FOUND → GET /join → 200 OK" in shown["text"], shown
+        assert shown["labels"] == ["Member name", "E-mail address"], shown
+        assert "ran" not in shown["title"] and not shown["marker"], shown
+
+    assert_page_readable_and_inert()  # the stored output, sanitized by JupyterLab
+    page.click(".lm-MenuBar-item >> text=Edit")
+    page.click("[data-command='editmenu:clear-all']")
+    page.wait_for_function("!document.querySelector('.jp-OutputArea-output')")
+    run_all(page)
+    assert_page_readable_and_inert()  # the live output is trusted: JupyterLab would run a script it was given
+    page.locator(".jp-Cell").last.screenshot(path=str(root / "shown.png"))
+    page.close()
