@@ -199,7 +199,8 @@ def test_a_page_shown_by_show_is_readable_untrusted_and_live_and_its_scripts_do_
     browser, base, token, root = lab
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SHOWN_PAGE_CELL)])
     (root / "shown").mkdir()
-    NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(notebook, timeout=60, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
     nbformat.write(notebook, root / "shown" / "shown.ipynb")  # saved unsigned: JupyterLab opens it untrusted
     page = open_notebook(browser, f"{base}/lab/workspaces/shown/tree/shown/shown.ipynb?reset&token={token}")
 
