@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -112,3 +113,26 @@ def learner_environment() -> dict[str, str]:
         capture_output=True, text=True, check=True, timeout=30,
     )
     return json.loads(shown.stdout)
+
+
+class HtmlReader(HTMLParser):
+    """Collect the tags, style attributes and text of an HTML fragment."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.styles, self.text = [], [], ""
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.styles.extend(value for name, value in attrs if name == "style")
+
+    def handle_data(self, data):
+        self.text += data
+
+
+def read_html(fragment: str) -> HtmlReader:
+    """Return the tags, style attributes and text of an HTML fragment."""
+    reader = HtmlReader()
+    reader.feed(fragment)
+    reader.close()
+    return reader

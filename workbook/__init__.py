@@ -1,7 +1,7 @@
 """The helper library of the Flask Extensions Workbook: start a chapter, check an exercise, see progress."""
 
 from .app import fresh_app
-from .display import show
+from .pages import show
 from .errors import CheckFailed, LearnerError
 from .flask_command import flask
 from .learner import catch_up, check, fresh_start, progress, start_chapter
