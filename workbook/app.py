@@ -39,10 +39,16 @@ def learner_location(error: BaseException, folder: Path) -> str:
     return where
 
 
+def is_blank_exercise(error: BaseException, where: str) -> bool:
+    """Tell the blank exercise's bare `raise NotImplementedError()` in a learner's file from any other error."""
+    # one with a message (`NotImplementedError("abstract")`) is the learner's own
+    return isinstance(error, NotImplementedError) and not error.args and bool(where)
+
+
 def explain(error: BaseException, folder: Path) -> str:
     """Say in one line what an exception from the learner's code was, and where it was raised."""
     where = learner_location(error, folder)
-    if isinstance(error, NotImplementedError) and not error.args and where:
+    if is_blank_exercise(error, where):
         return f"{where} still raises NotImplementedError: this exercise is not written yet."
     try:
         message = f"{type(error).__name__}: {error}".strip().rstrip(":")

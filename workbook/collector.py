@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook.app import MigrateErrors, learner_location
+from workbook.app import MigrateErrors, is_blank_exercise, learner_location
 from workbook.errors import WorkbookError
 from workbook.results import FAILED, INTERRUPTED, NOT_STARTED, SETUP, CheckRun, Problem, TestResult
 
@@ -49,8 +49,7 @@ def describe(error: BaseException, folder: Path, kind: str = FAILED) -> Problem:
         where = ""
     if isinstance(error, WorkbookError):
         return Problem(SETUP, text_of(error), where)
-    # the blank exercise's bare `raise NotImplementedError()`; one with a message is the learner's own
-    if isinstance(error, NotImplementedError) and not error.args and where:
+    if is_blank_exercise(error, where):
         return Problem(NOT_STARTED, "NotImplementedError", where)
     if isinstance(error, AssertionError):
         return Problem(kind, plain_assertion(text_of(error)), where)

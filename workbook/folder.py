@@ -72,12 +72,19 @@ def texts_of(number: str, written: chapters.WrittenFile, blanks: bool = True) ->
     return texts
 
 
-def versions(number: str, blanks: bool = True) -> dict[str, set[str]]:
+def versions(number: str, blanks: bool = True) -> dict[str, frozenset[str]]:
     """Return every text chapter `number`'s cells write, per path: given files, answers and (by default) blanks."""
+    path = chapters.SOLUTIONS / chapters.chapter(number).filename
+    return _versions(chapters.chapter(number).number, path.stat().st_mtime_ns if path.exists() else 0, blanks)
+
+
+@functools.cache
+def _versions(number: str, stamp: int, blanks: bool) -> dict[str, frozenset[str]]:
+    # read once per version of the solution notebook: start_chapter asks for every later chapter's texts
     found: dict[str, set[str]] = {}
     for written in chapters.chapter(number).files:
         found.setdefault(written.path, set()).update(texts_of(number, written, blanks))
-    return found
+    return {path: frozenset(texts) for path, texts in found.items()}
 
 
 def read(path: Path) -> str | None:
