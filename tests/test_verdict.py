@@ -194,3 +194,15 @@ def test_a_killed_workers_temporary_copies_are_removed_by_the_next_worker(here):
     runner._worker.stop()
     assert verdict_of(here, CORRECT)[0] is True
     assert not orphan.exists()
+
+
+def test_a_case_whose_id_holds_double_colons_counts_for_its_test(tmp_path):
+    """A parametrized case named after an IPv6 address ("http://[::1") is still its test's case, not a stray one."""
+    from workbook.collector import Collector
+
+    run = CheckRun("04.1", tests=[TestResult("test_link", "Links are checked.", "not run", 2)])
+    collector = Collector(tmp_path, run, migrate_errors=None)
+    for case in ("http://[::1", "plain"):
+        collector.phases[f"tests/checks/test_04.py::test_link[{case}]"] = dict.fromkeys(("setup", "call", "teardown"), "passed")
+    collector.finish()
+    assert (run.completed, run.tests[0].outcome) == (2, "passed")

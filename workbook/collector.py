@@ -122,7 +122,8 @@ class Collector:
         completed = 0
         outcome_of: dict[str, list[str]] = {}
         for nodeid, phases in self.phases.items():
-            name = nodeid.rsplit("::", 1)[-1].split("[", 1)[0]
+            # a parameter's id may itself hold "::" (an IPv6 address), so cut it off first
+            name = nodeid.split("[", 1)[0].rsplit("::", 1)[-1]
             if phases.get("setup") == "passed" and phases.get("call") == "passed" and phases.get("teardown") == "passed":
                 completed += 1
                 outcome_of.setdefault(name, []).append("passed")
