@@ -1,6 +1,7 @@
 """Every exercise's check accepts correct answers written in other words, and refuses plausible wrong ones."""
 
 import importlib
+import itertools
 import json
 import pkgutil
 import re
@@ -37,7 +38,9 @@ def with_answer(exercise: chapters.Exercise, answer: str) -> dict[str, str]:
     files = {}
     for index in exercise.solution_cells:
         path, body = chapters.writefile_cell(cells[index])
-        replaced = REGION.sub(lambda m: "\n".join(m["indent"] + line for line in answer.split("\n")), body)
+        # an answer is one text, or one text per solution region of the cell (05.4 has one in login and one in logout)
+        parts = iter(answer) if isinstance(answer, tuple) else itertools.repeat(answer)
+        replaced = REGION.sub(lambda m: "\n".join(m["indent"] + line for line in next(parts).split("\n")), body)
         files[path] = chapters.file_text(replaced)
     return files
 
@@ -61,7 +64,8 @@ def answered_folder(built, tmp_path, exercise_id: str, answer: str):
     exercise = chapters.exercise(exercise_id)
     folder = built(exercise, tmp_path / "bookshelf-folder")
     files = with_answer(exercise, answer)
-    assert files and all(answer.split("\n")[-1].strip() in text for text in files.values()), "the answer was not placed"
+    last = answer[-1] if isinstance(answer, tuple) else answer
+    assert files and all(last.split("\n")[-1].strip() in text for text in files.values()), "the answer was not placed"
     write_files(folder, files)
     return folder
 

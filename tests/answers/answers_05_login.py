@@ -1,0 +1,120 @@
+"""Chapter 05: password hashes, the user loader, a safe next, and login and logout."""
+
+CORRECT = [
+    # the method named, and the log-ins deleted by statement
+    ("05.1", ('self.password_hash = generate_password_hash(password, method="scrypt")\n'
+              'for login in list(self.logins):\n'
+              '    self.logins.remove(login)',
+              'return self.password_hash is not None and check_password_hash(self.password_hash, password)')),
+    # a new list instead of clear(), and an early False for the missing hash
+    ("05.1", ('self.logins = []\n'
+              'self.password_hash = generate_password_hash(password)',
+              'if not self.password_hash:\n'
+              '    return False\n'
+              'return bool(check_password_hash(self.password_hash, password))')),
+
+    # filter_by and one_or_none
+    ("05.2", 'found = Login.query.filter_by(token=token).one_or_none()\n'
+             'if not found:\n'
+             '    return None\n'
+             'member = found.user\n'
+             'member.login_token = found.token\n'
+             'return member'),
+    # a join from User to Login, one statement
+    ("05.2", 'from .models import User\n'
+             'member = db.session.scalar(db.select(User).join(Login).where(Login.token == token))\n'
+             'if member is not None:\n'
+             '    member.login_token = token\n'
+             'return member'),
+
+    # each rule its own early return
+    ("05.3", 'index = url_for("main.index")\n'
+             'if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):\n'
+             '    return index\n'
+             'if "\\\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):\n'
+             '    return index\n'
+             'split = urlsplit(target)\n'
+             'return target if split.scheme == "" and split.netloc == "" else index'),
+    # a regular expression for the allowed shape
+    ("05.3", 'import re\n'
+             'if target and re.fullmatch(r"/(?![/\\\\])[^\\\\\\x00-\\x1f\\x7f]*", target):\n'
+             '    if not urlsplit(target).netloc:\n'
+             '        return target\n'
+             'return "/"'),
+    # 05.4 has two regions, login's check and logout's body: each answer gives both
+    # the dummy check first, then one comparison; logout by the relationship
+    ("05.4", ('member = db.session.scalars(db.select(User).filter_by(email=form.email.data.strip().lower())).first()\n'
+              'stored = member.password_hash if member is not None and member.password_hash else DUMMY_HASH\n'
+              'if check_password_hash(stored, form.password.data) and member is not None and member.password_hash:\n'
+              '    start_login(member, remember=bool(form.remember.data))\n'
+              '    flash("Logged in.")\n'
+              '    return redirect(safe_next(request.args.get("next")))\n'
+              'flash(LOGIN_FAILED)',
+              'if current_user.is_authenticated:\n'
+              '    ended = db.session.scalar(db.select(Login).where(Login.token == current_user.login_token))\n'
+              '    if ended is not None:\n'
+              '        db.session.delete(ended)\n'
+              '        db.session.commit()\n'
+              'logout_user()')),
+    # check_password on a stand-in member when the e-mail is unknown; logout reads the token before logout_user
+    ("05.4", ('member = db.session.execute(db.select(User).where(User.email == form.email.data.lower())).scalar_one_or_none()\n'
+              'candidate = member if member is not None and member.password_hash else User(password_hash=DUMMY_HASH)\n'
+              'if candidate.check_password(form.password.data) and candidate is member:\n'
+              '    start_login(member, remember=form.remember.data)\n'
+              '    flash(f"Hello again, {member.name}!")\n'
+              '    return redirect(safe_next(request.args.get("next")))\n'
+              'flash(LOGIN_FAILED)',
+              'token = current_user.get_id() if current_user.is_authenticated else None\n'
+              'logout_user()\n'
+              'if token:\n'
+              '    db.session.execute(db.delete(Login).where(Login.token == token))\n'
+              '    db.session.commit()')),
+]
+
+WRONG = [
+    # the password kept in clear
+    ("05.1", ('self.password_hash = password\n'
+              'self.logins.clear()',
+              'return self.password_hash == password')),
+    # the hash right, the other devices left logged in
+    ("05.1", ('self.password_hash = generate_password_hash(password)',
+              'return self.password_hash is not None and check_password_hash(self.password_hash, password)')),
+
+    # the token read as the member's id: Flask-Login's default, and every replayed cookie keeps working
+    ("05.2", 'from .models import User\n'
+             'return db.session.get(User, int(token)) if token.isdigit() else None'),
+    # the login found, but get_id() not told which one: the session stores None
+    ("05.2", 'login = db.session.scalar(db.select(Login).where(Login.token == token))\n'
+             'return login.user if login else None'),
+
+    # only a scheme check: //evil.example and /\\evil.example get through
+    ("05.3", 'if target and not urlsplit(target).scheme:\n'
+             '    return target\n'
+             'return url_for("main.index")'),
+    # starts with "/": "//evil.example" is another site to a browser
+    ("05.3", 'if isinstance(target, str) and target.startswith("/"):\n'
+             '    return target\n'
+             'return url_for("main.index")'),
+
+    # an early return for an unknown e-mail: its answer comes in a millisecond and tells who is a member
+    ("05.4", ('member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
+              'if member is not None and member.check_password(form.password.data):\n'
+              '    start_login(member, remember=form.remember.data)\n'
+              '    flash(f"Welcome back, {member.name}.")\n'
+              '    return redirect(safe_next(request.args.get("next")))\n'
+              'flash(LOGIN_FAILED)',
+              'if current_user.is_authenticated:\n'
+              '    db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n'
+              '    db.session.commit()\n'
+              'logout_user()')),
+    # logout_user() alone, as Flask-Login's docs show: copies of the cookies keep working
+    ("05.4", ('member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
+              'if member is not None and member.check_password(form.password.data):\n'
+              '    start_login(member, remember=form.remember.data)\n'
+              '    flash(f"Welcome back, {member.name}.")\n'
+              '    return redirect(safe_next(request.args.get("next")))\n'
+              'if member is None or member.password_hash is None:\n'
+              '    check_password_hash(DUMMY_HASH, form.password.data)\n'
+              'flash(LOGIN_FAILED)',
+              'logout_user()')),
+]

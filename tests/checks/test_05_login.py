@@ -1,0 +1,293 @@
+"""Checks for chapter 05: password hashes, the user loader, a safe next, and login and logout."""
+
+import re
+import statistics
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def learner_models():
+    from bookshelf.db import db
+    from bookshelf.models import Login, User
+
+    return db, Login, User
+
+
+def form_token(client, path):
+    """Return the CSRF token of the form on the page at path, as a browser would send it back."""
+    response = client.get(path)
+    field = re.search(r"<input[^>]*\bname=\"csrf_token\"[^>]*>", response.get_data(as_text=True))
+    assert field, f"expected a form with its CSRF token on {path}, got {response.status_code}"
+    return re.search(r'\bvalue="([^"]*)"', field.group(0)).group(1)
+
+
+# 05.1: set_password and check_password
+
+@pytest.mark.exercise("05.1")
+def test_password_is_stored_as_a_salted_scrypt_hash(app):
+    """set_password stores a scrypt hash, never the password, and equal passwords get different hashes.
+    Store generate_password_hash(password) in password_hash: Werkzeug picks scrypt and a new salt each time.
+    """
+    db, _, User = learner_models()
+    with app.app_context():
+        ann, ben = User(name="Ann", email="ann@example.com"), User(name="Ben", email="ben@example.com")
+        for member in (ann, ben):
+            member.set_password(PASSPHRASE)
+        assert ann.password_hash and ann.password_hash.startswith("scrypt:"), (
+            f"expected a hash that starts with 'scrypt:', found {str(ann.password_hash)[:20]!r}"
+        )
+        assert PASSPHRASE not in ann.password_hash, "expected the password nowhere in what is stored"
+        assert ann.password_hash != ben.password_hash, "expected different hashes for equal passwords (a salt)"
+
+
+@pytest.mark.exercise("05.1")
+@pytest.mark.parametrize("password", [PASSPHRASE, "ünïcødé 🙂 with spaces ", "🐍🐍🐍🐍🐍🐍🐍🐍🐍🐍🐍🐍"])
+def test_check_password_tells_right_from_wrong(app, password):
+    """check_password is True for the password set, False for any other, whatever its characters.
+    Compare with check_password_hash(self.password_hash, password).
+    """
+    _, _, User = learner_models()
+    with app.app_context():
+        member = User(name="Ann", email="ann@example.com")
+        member.set_password(password)
+        assert member.check_password(password) is True, "expected check_password to accept the password just set"
+        for wrong in (password.strip() + "!", password.upper() + "x", ""):
+            assert member.check_password(wrong) is False, f"expected check_password({wrong!r}) to be False"
+
+
+@pytest.mark.exercise("05.1")
+def test_member_without_password_cannot_log_in(app):
+    """A member without a password (added through the JSON API) gets False, not an exception.
+    password_hash is None for them: return False before calling check_password_hash.
+    """
+    _, _, User = learner_models()
+    with app.app_context():
+        member = User(name="Api", email="api@example.com")
+        assert member.check_password("") is False and member.check_password("anything") is False, (
+            "expected check_password to be False for a member without a password"
+        )
+
+
+@pytest.mark.exercise("05.1")
+def test_new_password_ends_every_log_in(app):
+    """A new password ends every log-in the member had, and no other member's.
+    After storing the hash, self.logins.clear(): the relationship's delete-orphan cascade deletes the rows.
+    """
+    db, Login, User = learner_models()
+    with app.app_context():
+        ann, ben = User(name="Ann", email="ann@example.com"), User(name="Ben", email="ben@example.com")
+        db.session.add_all([ann, ben, Login(user=ann, token="a1"), Login(user=ann, token="a2"), Login(user=ben, token="b1")])
+        db.session.commit()
+        ann.set_password(PASSPHRASE)
+        db.session.commit()
+        left = sorted(db.session.scalars(db.select(Login.token)))
+    assert left == ["b1"], f"expected only Ben's log-in left after Ann's new password, found {left}"
+
+
+# 05.2: the user loader
+
+def member_with_logins(app, *tokens):
+    db, Login, User = learner_models()
+    with app.app_context():
+        member = User(name="Ann", email="ann@example.com")
+        db.session.add_all([member, *(Login(user=member, token=token) for token in tokens)])
+        db.session.commit()
+        return member.id
+
+
+@pytest.mark.exercise("05.2")
+def test_loader_returns_the_member_of_a_log_in(app):
+    """The loader returns the member of the log-in with that token, whose get_id() is that token.
+    Find the Login by token, set login.user.login_token = token, and return login.user.
+    """
+    from bookshelf.login import load_user
+
+    member_id = member_with_logins(app, "phone-token", "laptop-token")
+    with app.test_request_context():
+        for token in ("phone-token", "laptop-token"):
+            found = load_user(token)
+            assert found is not None and found.id == member_id, f"expected member {member_id} for {token!r}, got {found!r}"
+            assert found.get_id() == token, f"expected get_id() to be {token!r}, it is {found.get_id()!r}"
+
+
+@pytest.mark.exercise("05.2")
+@pytest.mark.parametrize("case", ["unknown token", "ended log-in", "deleted member"])
+def test_loader_returns_none_for_an_ended_log_in(app, case):
+    """An unknown token, a log-in that ended, and a deleted member's token give None: the visitor is anonymous.
+    Return None when no Login row has the token.
+    """
+    from bookshelf.login import load_user
+
+    db, Login, User = learner_models()
+    member_id = member_with_logins(app, "phone-token", "laptop-token")
+    with app.app_context():
+        if case == "ended log-in":
+            db.session.execute(db.delete(Login).where(Login.token == "phone-token"))
+        if case == "deleted member":
+            db.session.delete(db.session.get(User, member_id))
+        db.session.commit()
+    token = "no-such-token" if case == "unknown token" else "phone-token"
+    with app.test_request_context():
+        assert load_user(token) is None, f"expected None for a {case}"
+        if case == "ended log-in":
+            assert load_user("laptop-token") is not None, "expected the member's other log-in to still load"
+
+
+# 05.3: safe_next
+
+GOOD_NEXT = ["/books/new", "/books/2?page=3", "/", "/auth/password#top"]
+BAD_NEXT = [
+    "//evil.example", "https://evil.example/login", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)",
+    "\t//evil.example", "/\t/evil.example", "/books\r\n/x", "/\x00x", "///evil.example", "http:/evil.example",
+    "evil.example", "", None,
+]
+
+
+@pytest.mark.exercise("05.3")
+@pytest.mark.parametrize("target", GOOD_NEXT)
+def test_safe_next_keeps_paths_of_this_site(app, target):
+    """A path on this site is kept as it is, with its query and fragment.
+    Return target when it starts with one "/" and passes the other tests.
+    """
+    from bookshelf.redirects import safe_next
+
+    with app.test_request_context():
+        assert safe_next(target) == target, f"expected {target!r} kept, got {safe_next(target)!r}"
+
+
+@pytest.mark.exercise("05.3")
+@pytest.mark.parametrize("target", BAD_NEXT)
+def test_safe_next_sends_everything_else_to_the_index(app, target):
+    """Other sites, schemes, backslashes, control characters, relative and missing targets give the index.
+    Return url_for("main.index") unless target is a str, starts with "/" but not "//", has no backslash,
+    isprintable(), and urlsplit finds no scheme and no netloc.
+    """
+    from flask import url_for
+
+    from bookshelf.redirects import safe_next
+
+    with app.test_request_context():
+        index = {url_for("main.index"), "/"}
+        assert safe_next(target) in index, f"expected the index for {target!r}, got {safe_next(target)!r}"
+
+
+# 05.4: login and logout
+
+def register(client, email, password=PASSPHRASE):
+    data = {"name": email.split("@")[0], "email": email, "password": password, "confirm": password,
+            "csrf_token": form_token(client, "/auth/register")}
+    response = client.post("/auth/register", data=data)
+    assert response.status_code in (302, 303), f"expected registering {email} to redirect, got {response.status_code}"
+    client.post("/auth/logout", data={"csrf_token": form_token(client, "/")})
+
+
+def log_in(client, email, password=PASSPHRASE, remember=False, next_=None):
+    data = {"email": email, "password": password, "csrf_token": form_token(client, "/auth/login")}
+    if remember:
+        data["remember"] = "y"
+    return client.post("/auth/login" + (f"?next={next_}" if next_ else ""), data=data)
+
+
+def flashes(response):
+    found = re.search(r'<ul class="flashes">(.*?)</ul>', response.get_data(as_text=True), re.S)
+    return found.group(1) if found else ""
+
+
+def can_add_books(client):
+    return client.get("/books/new").status_code == 200
+
+
+@pytest.mark.exercise("05.4")
+def test_right_password_logs_in(app, client):
+    """The right password logs the member in and goes to the index, with a welcome.
+    On a match: start_login(member, remember=...), flash, redirect(safe_next(request.args.get("next"))).
+    """
+    register(client, "ann@example.com")
+    assert not can_add_books(client), "expected the member logged out after registering and logging out"
+    response = log_in(client, "ANN@example.com")
+    assert response.status_code in (302, 303), f"expected a redirect after a right password, got {response.status_code}"
+    assert can_add_books(client), "expected the member logged in after a right password (the e-mail in another case)"
+
+
+@pytest.mark.exercise("05.4")
+def test_wrong_password_and_unknown_email_look_alike(app, client):
+    """A wrong password and an unknown e-mail get the same status and message, and nobody is logged in.
+    flash(LOGIN_FAILED) for both, and render the form again.
+    """
+    register(client, "ann@example.com")
+    wrong, unknown = log_in(client, "ann@example.com", "not the password"), log_in(client, "nobody@example.com")
+    assert wrong.status_code == unknown.status_code == 200, (
+        f"expected the form again (200) for both, got {wrong.status_code} and {unknown.status_code}"
+    )
+    assert flashes(wrong) and flashes(wrong) == flashes(unknown), (
+        f"expected one message for both, got {flashes(wrong)!r} and {flashes(unknown)!r}"
+    )
+    assert not can_add_books(client), "expected nobody logged in"
+
+
+@pytest.mark.exercise("05.4")
+def test_unknown_email_takes_as_long_as_a_wrong_password(app, client):
+    """An unknown e-mail costs about the time of a wrong password, so time does not tell who is a member.
+    When there is no member, check_password_hash(DUMMY_HASH, password) anyway.
+    """
+    register(client, "ann@example.com")
+    log_in(client, "nobody@example.com")
+
+    def median_time(email):
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            log_in(client, email, "not the password")
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    wrong, unknown = median_time("ann@example.com"), median_time("nobody@example.com")
+    assert unknown > 0.4 * wrong, (
+        f"expected an unknown e-mail to take about as long as a wrong password, it took {unknown * 1000:.0f} ms "
+        f"against {wrong * 1000:.0f} ms"
+    )
+
+
+@pytest.mark.exercise("05.4")
+@pytest.mark.parametrize(("target", "kept"), [("/books/new", True), ("//evil.example/phish", False),
+                                              ("https://evil.example", False)])
+def test_login_follows_only_a_safe_next(app, client, target, kept):
+    """After login, ?next= is followed only to a page of this site.
+    Redirect to safe_next(request.args.get("next")).
+    """
+    register(client, "ann@example.com")
+    response = log_in(client, "ann@example.com", next_=target)
+    location = response.headers.get("Location", "")
+    if kept:
+        assert location.endswith(target), f"expected the redirect to {target}, it goes to {location!r}"
+    else:
+        assert urlsplit(location).netloc in ("", "localhost") and "evil" not in location, (
+            f"expected a redirect on this site for next={target}, it goes to {location!r}"
+        )
+
+
+@pytest.mark.exercise("05.4")
+@pytest.mark.parametrize("copied", ["session", "remember_token"])
+def test_copied_cookie_dies_at_logout(app, client, copied):
+    """A cookie copied before logout no longer logs in after it, while the member's other device stays logged in.
+    In logout(), delete the Login whose token is current_user.get_id(), commit, then logout_user().
+    """
+    register(client, "ann@example.com")
+    log_in(client, "ann@example.com", remember=True)
+    phone = app.test_client()
+    log_in(phone, "ann@example.com")
+    value = client.get_cookie(copied).value
+    thief = app.test_client()
+    thief.set_cookie(copied, value)
+    assert can_add_books(thief), f"expected the copied {copied} cookie to log in before logout"
+    response = client.post("/auth/logout", data={"csrf_token": form_token(client, "/")})
+    assert response.status_code in (302, 303), f"expected logout to redirect, got {response.status_code}"
+    replay = app.test_client()
+    replay.set_cookie(copied, value)
+    assert not can_add_books(replay), f"expected the {copied} cookie copied before logout refused after it"
+    assert not can_add_books(client), "expected the browser that logged out to be logged out"
+    assert can_add_books(phone), "expected the member's other device still logged in"
