@@ -136,3 +136,74 @@ def read_html(fragment: str) -> HtmlReader:
     reader.feed(fragment)
     reader.close()
     return reader
+
+
+class FormReader(HTMLParser):
+    """Collect the inputs, selects and text areas of a page's forms as (name, type, value)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.inputs = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag in ("input", "select", "textarea") and attributes.get("name"):
+            kind = attributes.get("type", "text") if tag == "input" else tag
+            self.inputs.append((attributes["name"], kind.lower(), attributes.get("value") or ""))
+
+
+def form_inputs(page: str) -> list[tuple[str, str, str]]:
+    """Return the named inputs of a page's forms as (name, type, value), in page order."""
+    reader = FormReader()
+    reader.feed(page)
+    reader.close()
+    return reader.inputs
+
+
+def csrf_token_in(page: str) -> str | None:
+    """Return the value of the page's hidden csrf_token input, as a browser would send it, or None."""
+    return next((value for name, kind, value in form_inputs(page) if name == "csrf_token" and kind == "hidden"), None)
+
+
+def has_route(app, path: str) -> bool:
+    """Say whether the app has a route spelt exactly so."""
+    return any(rule.rule == path for rule in app.url_map.iter_rules())
+
+
+def is_logged_in(client) -> bool:
+    """Say whether the client's session holds a Flask-Login member."""
+    with client.session_transaction() as session:
+        return "_user_id" in session
+
+
+MEMBER_EMAIL, MEMBER_PASSWORD = "reader@example.com", "a long passphrase, 42 ünïcode"
+
+
+def filled_form(page: str, email: str, password: str, **values: str) -> dict[str, str]:
+    """Fill a page's form as a person would: hidden fields kept, e-mail and password typed, other text made up."""
+    filled = {}
+    for name, kind, value in form_inputs(page):
+        if name in values:
+            filled[name] = values[name]
+        elif kind in ("hidden", "submit"):
+            filled[name] = value
+        elif kind == "email" or "email" in name:
+            filled[name] = email
+        elif kind == "password":
+            filled[name] = password  # a confirmation field gets the same
+        elif kind in ("text", "textarea"):
+            filled[name] = "Reader"
+        # boxes (remember me) stay unticked, as a browser leaves them
+    return filled
+
+
+def logged_in(client, email: str = MEMBER_EMAIL, password: str = MEMBER_PASSWORD):
+    """Register and log in through the app's own forms (chapter 05 on: /auth/register); return the client."""
+    if not has_route(client.application, "/auth/register"):
+        return client  # before chapter 05 there are no members who log in
+    for path in ("/auth/register", "/auth/login"):
+        if is_logged_in(client):
+            break
+        client.post(path, data=filled_form(client.get(path).text, email, password))
+    assert is_logged_in(client), f"expected to be logged in after registering and logging in as {email}"
+    return client
