@@ -191,9 +191,13 @@ def filled_form(page: str, email: str, password: str, **values: str) -> dict[str
             filled[name] = email
         elif kind == "password":
             filled[name] = password  # a confirmation field gets the same
-        elif kind in ("text", "textarea"):
+        elif kind == "number":
+            filled[name] = "3"
+        elif kind == "url":
+            filled[name] = "https://example.com/"
+        elif kind in ("text", "textarea", "search"):
             filled[name] = "Reader"
-        # boxes (remember me) stay unticked, as a browser leaves them
+        # boxes (remember me) stay unticked, as a browser leaves them; files are the caller's
     return filled
 
 

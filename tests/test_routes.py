@@ -206,7 +206,8 @@ def requests(app):
     return weighted([(routed, 3), (anywhere, 1)]).flatmap(
         lambda request: st.tuples(
             st.just(request[:2]), queries.map(urlencode),
-            (bodies if request[2] is None else bodies_for(request[2], forms)) if request[0] in BODY_METHODS else st.just({}),
+            st.just({}) if request[0] not in BODY_METHODS
+            else bodies if request[2] is None else bodies_for(request[2], forms),
         )
     )
 
