@@ -1,8 +1,10 @@
 """Every exercise's check passes on the solution and fails on the blank student version."""
 
+import nbformat
 import pytest
 
-from helpers import ALL_EXERCISES, folder_at_check, run
+from helpers import ALL_EXERCISES, folder_at_check, run, write_files
+from workbook import chapters, reference
 
 
 def test_every_chapter_has_exercises():
@@ -21,3 +23,34 @@ def test_check_fails_on_blank_exercise(tmp_path, exercise):
     passed, text = run(folder_at_check(tmp_path, exercise, blank=True), exercise.id)
     assert not passed, text
     assert "✘" in text or "the checks could not start" in text or "not started yet" in text
+
+
+def earlier_exercises_blank(number: str) -> dict[str, str]:
+    """Return the files whose last writer before chapter `number` is an exercise cell, as its student notebook has them."""
+    last: dict[str, str | None] = {}
+    for earlier in chapters.all_chapters():
+        if earlier.number >= number:
+            break
+        student = nbformat.read(chapters.NOTEBOOKS / earlier.filename, as_version=4)
+        exercise_cells = {index for exercise in earlier.exercises for index in exercise.solution_cells}
+        for written in earlier.files:
+            if written.cell_index in exercise_cells:
+                last[written.path] = chapters.file_text(chapters.writefile_cell(student.cells[written.cell_index])[1])
+            else:
+                last[written.path] = None
+    return {path: text for path, text in last.items() if text is not None}
+
+
+@pytest.mark.parametrize("chapter", [c for c in chapters.all_chapters() if c.number > "00"], ids=lambda c: c.name)
+def test_chapter_passes_its_checks_with_earlier_exercises_blank(tmp_path, chapter):
+    """A student bundle can start any chapter from the blank earlier exercises, not the released answers."""
+    reference.build(tmp_path, chapter.number)
+    (tmp_path / "exercise.ipynb").write_text("{}", encoding="utf-8")
+    own = {written.path for written in chapter.files}
+    blanks = {path: text for path, text in earlier_exercises_blank(chapter.number).items() if path not in own}
+    # chapter 01 has no earlier exercises, and chapter 02 rewrites every file that 01's exercises write
+    assert blanks or chapter.number in ("01", "02"), f"expected earlier exercises left blank before {chapter.number}"
+    write_files(tmp_path, blanks)
+    for exercise in chapter.exercises:
+        passed, text = run(tmp_path, exercise.id)
+        assert passed, f"{exercise.id} with {sorted(blanks)} blank:\n{text}"

@@ -182,7 +182,7 @@ def register(client, email, password=PASSPHRASE):
             "csrf_token": form_token(client, "/auth/register")}
     response = client.post("/auth/register", data=data)
     assert response.status_code in (302, 303), f"expected registering {email} to redirect, got {response.status_code}"
-    client.post("/auth/logout", data={"csrf_token": form_token(client, "/")})
+    client.post("/auth/logout", data={"csrf_token": form_token(client, "/auth/password")})
 
 
 def log_in(client, email, password=PASSPHRASE, remember=False, next_=None):
@@ -197,8 +197,9 @@ def flashes(response):
     return found.group(1) if found else ""
 
 
-def can_add_books(client):
-    return client.get("/books/new").status_code == 200
+def is_logged_in(client):
+    """Say whether the client's cookies log in: a page that needs a login, and no earlier exercise, answers 200."""
+    return client.get("/auth/password").status_code == 200
 
 
 @pytest.mark.exercise("05.4")
@@ -207,10 +208,10 @@ def test_right_password_logs_in(app, client):
     On a match: start_login(member, remember=...), flash, redirect(safe_next(request.args.get("next"))).
     """
     register(client, "ann@example.com")
-    assert not can_add_books(client), "expected the member logged out after registering and logging out"
+    assert not is_logged_in(client), "expected the member logged out after registering and logging out"
     response = log_in(client, "ANN@example.com")
     assert response.status_code in (302, 303), f"expected a redirect after a right password, got {response.status_code}"
-    assert can_add_books(client), "expected the member logged in after a right password (the e-mail in another case)"
+    assert is_logged_in(client), "expected the member logged in after a right password (the e-mail in another case)"
 
 
 @pytest.mark.exercise("05.4")
@@ -226,7 +227,7 @@ def test_wrong_password_and_unknown_email_look_alike(app, client):
     assert flashes(wrong) and flashes(wrong) == flashes(unknown), (
         f"expected one message for both, got {flashes(wrong)!r} and {flashes(unknown)!r}"
     )
-    assert not can_add_books(client), "expected nobody logged in"
+    assert not is_logged_in(client), "expected nobody logged in"
 
 
 @pytest.mark.exercise("05.4")
@@ -283,11 +284,11 @@ def test_copied_cookie_dies_at_logout(app, client, copied):
     value = client.get_cookie(copied).value
     thief = app.test_client()
     thief.set_cookie(copied, value)
-    assert can_add_books(thief), f"expected the copied {copied} cookie to log in before logout"
-    response = client.post("/auth/logout", data={"csrf_token": form_token(client, "/")})
+    assert is_logged_in(thief), f"expected the copied {copied} cookie to log in before logout"
+    response = client.post("/auth/logout", data={"csrf_token": form_token(client, "/auth/password")})
     assert response.status_code in (302, 303), f"expected logout to redirect, got {response.status_code}"
     replay = app.test_client()
     replay.set_cookie(copied, value)
-    assert not can_add_books(replay), f"expected the {copied} cookie copied before logout refused after it"
-    assert not can_add_books(client), "expected the browser that logged out to be logged out"
-    assert can_add_books(phone), "expected the member's other device still logged in"
+    assert not is_logged_in(replay), f"expected the {copied} cookie copied before logout refused after it"
+    assert not is_logged_in(client), "expected the browser that logged out to be logged out"
+    assert is_logged_in(phone), "expected the member's other device still logged in"
