@@ -146,3 +146,14 @@ def test_the_generated_migration_environment_raises_no_note(in_folder, capsys):
     folder_at_check(in_folder, exercise("03.1"))
     check("03.1")
     assert "Note:" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("places", "said"), [
+    (["bookshelf/login.py, line 18"], "bookshelf/login.py, line 18 still raises"),
+    (["bookshelf/models.py, line 55", "bookshelf/models.py, line 60"], "bookshelf/models.py, lines 55 and 60 still raise"),
+    (["a.py, line 100", "a.py, line 9", "b.py, line 2"], "a.py, lines 9 and 100; b.py, line 2 still raise"),
+])
+def test_stubs_are_named_once_per_file(places, said):
+    from workbook.learner import stubs_at
+
+    assert stubs_at(places) == said

@@ -204,13 +204,14 @@ def verdict(run: CheckRun) -> tuple[bool, str]:
     if problems and all(problem.kind == NOT_STARTED for problem in problems):
         places = sorted({problem.where for problem in problems})
         others = sorted({owner_of(place, run.exercise) for place in places} - {""})
+        where = stubs_at(places)
         if others:
             return False, (
-                f"{name} cannot be checked yet: {', '.join(places)} still raises NotImplementedError, "
+                f"{name} cannot be checked yet: {where} NotImplementedError, "
                 f"and that is exercise {', '.join(others)}. Solve it first, or run catch_up(\"{others[0]}\") to go on."
             )
         return False, (
-            f"{name}: not started yet. {', '.join(places)} still raises NotImplementedError: "
+            f"{name}: not started yet. {where} NotImplementedError: "
             "replace `# YOUR CODE HERE` and `raise NotImplementedError()` with your code, as the exercise asks."
         )
     setup_messages = {problem.message for problem in problems if problem.kind == SETUP}
@@ -237,6 +238,24 @@ def verdict(run: CheckRun) -> tuple[bool, str]:
             first = False
             lines += failure_details(test)
     return run.passed, "\n".join(lines)
+
+
+def stubs_at(places: list[str]) -> str:
+    """Say where stubs still raise: "a.py, line 3 still raises" or "a.py, lines 3 and 9 still raise"."""
+    lines_in: dict[str, list[str]] = {}
+    for place in places:
+        path, found, line = place.rpartition(", line ")
+        lines_in.setdefault(path if found else place, []).append(line if found else "")
+    parts = []
+    for path, lines in lines_in.items():
+        lines = sorted(filter(None, lines), key=lambda line: int(line) if line.isdigit() else 0)
+        if not lines:
+            parts.append(path)
+        elif len(lines) == 1:
+            parts.append(f"{path}, line {lines[0]}")
+        else:
+            parts.append(f"{path}, lines {', '.join(lines[:-1])} and {lines[-1]}")
+    return f"{'; '.join(parts)} still {'raises' if len(places) == 1 else 'raise'}"
 
 
 def failure_details(test: TestResult) -> list[str]:
