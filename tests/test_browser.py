@@ -1,11 +1,13 @@
-"""In a real browser, the learner's JupyterLab runs a chapter: a pass shows green, a failure pink, and no nbgrader."""
+"""In a real browser, the learner's JupyterLab runs a chapter: a pass shows green, a failure pink, and no nbgrader;
+the pages that show() shows are visible, stored and live."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from helpers import jupyterlab, learner_environment
 from workbook import chapters
@@ -227,4 +229,82 @@ def test_a_page_shown_by_show_is_readable_untrusted_and_live_and_its_scripts_do_
     run_all(page)
     assert_page_readable_and_inert()  # the live output is trusted: JupyterLab would run a script it was given
     page.locator(".jp-Cell").last.screenshot(path=str(root / "shown.png"))
+    page.close()
+
+
+CHAPTER_04 = "04_forms.ipynb"
+# what chapter 04 shows with show(): a form, a refused POST, field errors, a followed redirect and its flash, a 413
+CHAPTER_04_PAGES = ("Your e-mail address", "The CSRF token is missing.", "Invalid email address.",
+                    "Number must be between 1 and 5.", "POST /books/3/review → 302 FOUND → GET /books/3 → 200 OK",
+                    "Thank you for your review.", "That was too large")
+
+
+def open_chapter_04(lab, folder):
+    """Open a fresh copy of chapter 04's solution, its outputs stored, in a folder of its own in the learner's Lab."""
+    browser, base, token, root = lab
+    (root / folder).mkdir()
+    shutil.copyfile(chapters.SOLUTIONS / CHAPTER_04, root / folder / CHAPTER_04)
+    return open_notebook(browser, f"{base}/lab/workspaces/{folder}/tree/{folder}/{CHAPTER_04}?reset&token={token}")
+
+
+def assert_chapter_04_pages_shown(page):
+    """Assert that chapter 04's pages are on screen as HTML, with the form, colours and box the sanitizer keeps."""
+    # only a page that show() shows counts, under its status line: the chapter's source and verdicts hold such texts too
+    pages = page.locator(".jp-OutputArea-output[data-mime-type='text/html']").filter(
+        has=page.get_by_text(re.compile(r"^\d{3} [A-Z ]+$")))
+    for text in CHAPTER_04_PAGES:
+        shown = pages.get_by_text(text).first
+        expect(shown, f"no HTML output shows {text!r}").to_be_attached(timeout=30_000)
+        shown.scroll_into_view_if_needed(timeout=30_000)  # cells off screen are not painted (content-visibility)
+        expect(shown).to_be_visible(timeout=30_000)
+    looks = page.evaluate("""texts => texts.map(text => {
+      const output = [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type="text/html"]')]
+        .find(o => o.textContent.includes(text) && /^\\d{3} /.test(o.querySelector('span')?.textContent));
+      const status = output.querySelector('span'), box = output.firstElementChild.lastElementChild;
+      return {text, status: status.textContent, colour: getComputedStyle(status).color,
+              border: getComputedStyle(box).borderTopWidth,
+              labels: [...output.querySelectorAll('label')].map(l => l.textContent.trim()),
+              fields: output.querySelectorAll('input, textarea').length};
+    })""", ["Your e-mail address", "The CSRF token is missing.", "That was too large"])
+    form, refused, too_large = looks
+    assert form["status"] == "200 OK" and rgba(form["colour"])[1] > rgba(form["colour"])[0], form
+    assert {"Your e-mail address", "Rating, 1 to 5"} <= set(form["labels"]) and form["fields"] >= 3, form
+    for look in (refused, too_large):
+        assert look["status"].startswith(("400", "413")) and rgba(look["colour"])[0] > rgba(look["colour"])[1], look
+    assert all(look["border"] == "1px" for look in looks), looks
+
+
+def test_chapter_04s_pages_are_visible_in_its_stored_outputs_untrusted(lab):
+    page = open_chapter_04(lab, "forms-stored")
+    assert_chapter_04_pages_shown(page)  # the stored outputs of a notebook opened fresh: sanitized by JupyterLab
+    page.screenshot(path=str(lab[3] / "forms-stored.png"))
+    page.close()
+
+
+def test_chapter_04_run_in_jupyterlab_passes_every_check_and_shows_its_pages(lab):
+    page = open_chapter_04(lab, "forms-live")
+    page.click(".lm-MenuBar-item >> text=Edit")
+    page.click("[data-command='editmenu:clear-all']")
+    # cleared outputs and counts: a count seen below is this run's
+    page.wait_for_function("!document.querySelector('.jp-OutputArea-output') && [...document.querySelectorAll("
+                           "'.jp-CodeCell .jp-InputPrompt')].every(p => !/\\d/.test(p.textContent))", timeout=30_000)
+    run_all(page)
+    # the run has ended when no cell waits or runs ([*]) and the first has run; after an error the rest stay [ ]
+    page.wait_for_function("""() => {
+      const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
+      return /\\[\\d+\\]/.test(prompts[0]) && !prompts.some(p => p.includes('*'));
+    }""", timeout=180_000)
+    outcome = page.evaluate("""() => ({
+      prompts: [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim()),
+      errors: [...document.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+        .map(o => o.textContent.slice(0, 500)),
+    })""")
+    # an exception shows as stderr, and the solution writes nothing else there: any stderr is an error
+    assert outcome["errors"] == [], outcome["errors"]
+    assert all(prompt[1:-2].isdigit() for prompt in outcome["prompts"]), outcome["prompts"]
+    for exercise in chapters.chapter("04").exercises:
+        expect(page.locator(".jp-OutputArea-output", has_text=f"Exercise {exercise.id}: all").first).to_contain_text(
+            "checks passed. Well done!", timeout=30_000)
+    assert_chapter_04_pages_shown(page)
+    page.screenshot(path=str(lab[3] / "forms-live.png"))
     page.close()
