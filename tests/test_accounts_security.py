@@ -342,6 +342,21 @@ def test_a_deleted_members_session_is_anonymous(app):
     assert scalar(app, "SELECT count(*) FROM logins WHERE user_id = :id", id=member_id) == 0
 
 
+def test_a_member_deleted_by_hand_in_sql_leaves_no_way_in(app):
+    """SQLite does not enforce foreign keys by default: a DELETE in SQL leaves the log-in rows, which must not log in."""
+    client = app.test_client()
+    assert register(client, "erased@example.com", "a passphrase for erasing").status_code == 302
+    assert gets_in(client)
+    member_id = scalar(app, "SELECT id FROM users WHERE email = 'erased@example.com'")
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        db.session.execute(text("DELETE FROM users WHERE id = :id"), {"id": member_id})
+        db.session.commit()
+    assert scalar(app, "SELECT count(*) FROM logins WHERE user_id = :id", id=member_id) > 0, "expected orphan rows"
+    assert not gets_in(client)
+    assert "Log in" in page_of(client.get("/"))
+
+
 # 13 and 14: logging out changes state, so it is a POST with a token
 
 

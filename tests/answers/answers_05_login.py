@@ -20,12 +20,12 @@ CORRECT = [
              'member = found.user\n'
              'member.login_token = found.token\n'
              'return member'),
-    # a join from User to Login, one statement
-    ("05.2", 'from .models import User\n'
-             'member = db.session.scalar(db.select(User).join(Login).where(Login.token == token))\n'
-             'if member is not None:\n'
-             '    member.login_token = token\n'
-             'return member'),
+    # the Login first, then its member, with a guard for a row left without one
+    ("05.2", 'found = db.session.execute(db.select(Login).where(Login.token == token)).scalar_one_or_none()\n'
+             'if found is None or found.user is None:\n'
+             '    return None\n'
+             'found.user.login_token = token\n'
+             'return found.user'),
 
     # each rule its own early return
     ("05.3", 'index = url_for("main.index")\n'
@@ -81,8 +81,7 @@ WRONG = [
               'return self.password_hash is not None and check_password_hash(self.password_hash, password)')),
 
     # the token read as the member's id: Flask-Login's default, and every replayed cookie keeps working
-    ("05.2", 'from .models import User\n'
-             'return db.session.get(User, int(token)) if token.isdigit() else None'),
+    ("05.2", 'return db.session.get(User, int(token)) if token.isdigit() else None'),
     # the login found, but get_id() not told which one: the session stores None
     ("05.2", 'login = db.session.scalar(db.select(Login).where(Login.token == token))\n'
              'return login.user if login else None'),
