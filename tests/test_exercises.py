@@ -1,5 +1,8 @@
 """Every exercise's check passes on the solution and fails on the blank student version."""
 
+import ast
+import json
+
 import nbformat
 import pytest
 
@@ -54,3 +57,20 @@ def test_chapter_passes_its_checks_with_earlier_exercises_blank(tmp_path, chapte
     for exercise in chapter.exercises:
         passed, text = run(tmp_path, exercise.id)
         assert passed, f"{exercise.id} with {sorted(blanks)} blank:\n{text}"
+
+
+def declared_points(check_file) -> dict[str, int]:
+    """Return the POINTS a check file declares, read as a literal (the file is not imported)."""
+    for node in ast.parse(check_file.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["POINTS"]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{check_file.name} declares no POINTS")
+
+
+@pytest.mark.parametrize("chapter", chapters.all_chapters(), ids=lambda c: c.name)
+def test_points_beside_the_checks_agree_with_the_notebook(chapter):
+    """Each exercise's points are declared once beside its tests, and nbgrader's check cell says the same."""
+    cells = json.loads((chapters.SOLUTIONS / chapter.filename).read_text(encoding="utf-8"))["cells"]
+    in_notebook = {exercise.id: cells[exercise.check_cell]["metadata"]["nbgrader"]["points"] for exercise in chapter.exercises}
+    assert declared_points(chapter.check_file()) == in_notebook
+    assert all(isinstance(points, int) and points > 0 for points in in_notebook.values())

@@ -7,6 +7,9 @@ from sqlalchemy import event, func
 
 from workbook.sql import count_statements
 
+# the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
+POINTS = {"02.1": 2, "02.2": 3, "02.3": 2, "02.4": 3}
+
 
 def learner_models():
     """Return the learner's db and models; the app fixture has already imported the package."""

@@ -10,6 +10,9 @@ from alembic.migration import MigrationContext
 from workbook.app import TEST_CONFIG, load_create_app
 from workbook.errors import LearnerError
 
+# the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
+POINTS = {"03.1": 2, "03.2": 2, "03.3": 2}
+
 TITLES = ["The Left Hand of Darkness", "Kindred", "<script>alert('gotcha')</script>"]
 SLUGS = ["the-left-hand-of-darkness", "kindred", "script-alert-gotcha-script"]
 
