@@ -26,18 +26,25 @@ def write_files(folder: Path, files: dict[str, str]) -> None:
         reference.write(folder, relative, text)
 
 
-def folder_at_check(folder: Path, exercise: chapters.Exercise, blank: bool = False) -> Path:
-    """Build the folder a learner has when reaching an exercise's check: solved, or with that exercise left blank."""
+def folder_at_check(
+    folder: Path, exercise: chapters.Exercise, blank: bool = False, blank_others: frozenset[str] = frozenset(),
+) -> Path:
+    """Build the folder a learner has when reaching an exercise's check: solved, or with that exercise left blank,
+    and with the chapter's exercises named in blank_others left blank too."""
     chapter = chapters.chapter(exercise.chapter)
     student = nbformat.read(chapters.NOTEBOOKS / chapter.filename, as_version=4)
+    blanks = {index for other in chapter.exercises if other.id in blank_others for index in other.solution_cells}
+    if blank:
+        blanks.update(exercise.solution_cells)
 
     def text_of(written: chapters.WrittenFile) -> str:
-        if not (blank and written.cell_index in exercise.solution_cells):
+        if written.cell_index not in blanks:
             return written.text
         path, body = chapters.writefile_cell(student.cells[written.cell_index])
         assert path == written.path, "notebooks/ is out of step with solutions/"
         return chapters.file_text(body)
 
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "exercise.ipynb").write_text("{}", encoding="utf-8")  # a chapter folder holds a notebook
     reference.build(folder, chapter.number, until_cell=exercise.check_cell, text_of=text_of)
     return folder

@@ -59,12 +59,12 @@ def test_chapter_passes_its_checks_with_earlier_exercises_blank(tmp_path, chapte
         assert passed, f"{exercise.id} with {sorted(blanks)} blank:\n{text}"
 
 
-def declared_points(check_file) -> dict[str, int]:
-    """Return the POINTS a check file declares, read as a literal (the file is not imported)."""
+def declared(check_file, name: str) -> dict:
+    """Return a dict literal a check file declares at its top level (POINTS, NEEDS), without importing the file."""
     for node in ast.parse(check_file.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["POINTS"]:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [name]:
             return ast.literal_eval(node.value)
-    raise AssertionError(f"{check_file.name} declares no POINTS")
+    raise AssertionError(f"{check_file.name} declares no {name}")
 
 
 @pytest.mark.parametrize("chapter", chapters.all_chapters(), ids=lambda c: c.name)
@@ -72,5 +72,25 @@ def test_points_beside_the_checks_agree_with_the_notebook(chapter):
     """Each exercise's points are declared once beside its tests, and nbgrader's check cell says the same."""
     cells = json.loads((chapters.SOLUTIONS / chapter.filename).read_text(encoding="utf-8"))["cells"]
     in_notebook = {exercise.id: cells[exercise.check_cell]["metadata"]["nbgrader"]["points"] for exercise in chapter.exercises}
-    assert declared_points(chapter.check_file()) == in_notebook
+    assert declared(chapter.check_file(), "POINTS") == in_notebook
     assert all(isinstance(points, int) and points > 0 for points in in_notebook.values())
+
+
+def earlier_in_chapter(exercise: chapters.Exercise) -> list[str]:
+    ids = [other.id for other in chapters.chapter(exercise.chapter).exercises]
+    return ids[:ids.index(exercise.id)]
+
+
+@pytest.mark.parametrize("exercise", [e for e in ALL_EXERCISES if earlier_in_chapter(e)], ids=lambda e: e.id)
+def test_an_exercise_needs_exactly_the_earlier_ones_it_declares(tmp_path, exercise):
+    """Its check passes with every earlier exercise of the chapter blank but the declared NEEDS, and fails without any
+    one of them: the rule grading follows is measured, not assumed."""
+    needs = declared(chapters.chapter(exercise.chapter).check_file(), "NEEDS").get(exercise.id, [])
+    earlier = earlier_in_chapter(exercise)
+    assert set(needs) <= set(earlier), f"{exercise.id} can only need earlier exercises of its chapter"
+    unneeded = frozenset(earlier) - set(needs)
+    passed, text = run(folder_at_check(tmp_path / "needed", exercise, blank_others=unneeded), exercise.id)
+    assert passed, f"{exercise.id} with {sorted(unneeded)} blank:\n{text}"
+    for need in needs:
+        passed, text = run(folder_at_check(tmp_path / need, exercise, blank_others=unneeded | {need}), exercise.id)
+        assert not passed, f"{exercise.id} passed with {need} blank: it does not need it"

@@ -4,6 +4,9 @@ import pytest
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
 POINTS = {"01.1": 3, "01.2": 2, "01.3": 2}
+# the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
+# grading leaves every other exercise blank
+NEEDS = {"01.3": ["01.1", "01.2"]}
 
 
 @pytest.mark.exercise("01.1")

@@ -12,6 +12,9 @@ from workbook.errors import LearnerError
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
 POINTS = {"03.1": 2, "03.2": 2, "03.3": 2}
+# the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
+# grading leaves every other exercise blank
+NEEDS = {"03.2": ["03.1"], "03.3": ["03.1", "03.2"]}
 
 TITLES = ["The Left Hand of Darkness", "Kindred", "<script>alert('gotcha')</script>"]
 SLUGS = ["the-left-hand-of-darkness", "kindred", "script-alert-gotcha-script"]

@@ -9,6 +9,9 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
 POINTS = {"04.1": 2, "04.2": 2, "04.3": 3}
+# the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
+# grading leaves every other exercise blank
+NEEDS = {"04.3": ["04.1"]}
 
 ONE_PIXEL_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="

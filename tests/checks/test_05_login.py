@@ -9,6 +9,9 @@ import pytest
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
 POINTS = {"05.1": 2, "05.2": 2, "05.3": 2, "05.4": 3}
+# the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
+# grading leaves every other exercise blank
+NEEDS = {"05.4": ["05.1", "05.2", "05.3"]}
 
 PASSPHRASE = "correct horse battery staple"
 
