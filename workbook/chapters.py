@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
 CHECKS = ROOT / "tests" / "checks"
+# the tests grading adds to the public checks; never part of check() nor of a student bundle
+HIDDEN = ROOT / "tests" / "hidden"
 
 WRITEFILE = re.compile(r"^%%writefile\s+(?P<path>\S+)\s*$")
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](?P<id>\d\d\.\d+)["']\s*\)""", re.ASCII)
@@ -81,6 +83,9 @@ class Chapter:
 
     def check_file(self) -> Path:
         return CHECKS / f"test_{self.name}.py"
+
+    def hidden_file(self) -> Path:
+        return HIDDEN / f"test_{self.name}.py"
 
 
 def source(cell) -> str:

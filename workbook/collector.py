@@ -149,6 +149,7 @@ def run_pytest(request: dict, folder: Path) -> CheckRun:
     from workbook.chapters import CHECKS
 
     run = CheckRun(request["exercise"])
+    tests = Path(request["test_file"]).resolve().parent
     os.chdir(folder)
     sys.dont_write_bytecode = True  # keep __pycache__ out of the folder
     # only the plugins named here: an installed plugin (hypothesis, xdist, ...) must not change a verdict
@@ -158,7 +159,8 @@ def run_pytest(request: dict, folder: Path) -> CheckRun:
     collector = Collector(folder, run, migrate_errors)
     args = [
         request["test_file"], "--bookshelf", str(folder), "--exercise", request["exercise"],
-        "--rootdir", str(CHECKS), "-c", str(CHECKS / "pytest.ini"), "--confcutdir", str(CHECKS),
+        # the public checks' settings, and the conftest beside the test file (tests/checks or tests/hidden)
+        "--rootdir", str(tests), "-c", str(CHECKS / "pytest.ini"), "--confcutdir", str(tests),
         "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist", "-vv", "--no-header",
     ]
     run.exit_code = int(pytest.main(args, plugins=[collector]))
