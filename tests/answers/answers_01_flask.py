@@ -52,3 +52,36 @@ WRONG = [
              '    return {"error": "not found"}, 404\n'
              'return render_template("errors/404.html"), 404'),
 ]
+
+HIDDEN = [
+    # HTML built by hand, escaped, with the title only: the author is missing
+    ("01.1", 'from markupsafe import escape\n'
+             'found = find_book(book_id)\n'
+             'if found is None:\n'
+             '    abort(404)\n'
+             'return f"<h1>{escape(found[\'title\'])}</h1>"'),
+    # the id taken as a place in the list: right for the given catalog only
+    ("01.1", 'if not 1 <= book_id <= len(BOOKS):\n'
+             '    abort(404)\n'
+             'return render_template("main/book.html", book=BOOKS[book_id - 1])'),
+
+    # only the id and the title: the book's author and year are left out
+    ("01.2", 'found = find_book(book_id)\n'
+             'if found is None:\n'
+             '    abort(404)\n'
+             'return {"id": found["id"], "title": found["title"]}'),
+    # the id taken as a place in the list: id 0 becomes BOOKS[-1], the last book
+    ("01.2", 'try:\n'
+             '    return BOOKS[book_id - 1]\n'
+             'except IndexError:\n'
+             '    abort(404)'),
+
+    # "/api" without its slash: /apiary and /api-docs get JSON too
+    ("01.3", 'if request.path.startswith("/api"):\n'
+             '    return {"error": "not found"}, 404\n'
+             'return render_template("errors/404.html"), 404'),
+    # /api/ anywhere in the URL: a page whose query string holds /api/ gets JSON
+    ("01.3", 'if "/api/" in request.url:\n'
+             '    return {"error": "not found"}, 404\n'
+             'return render_template("errors/404.html"), 404'),
+]

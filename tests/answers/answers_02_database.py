@@ -98,3 +98,33 @@ WRONG = [
              '    count = db.session.scalar(db.select(func.count(Review.id)).where(Review.book_id == book.id))\n'
              '    listed.append(book_json(book) | {"reviews": count})'),
 ]
+
+HIDDEN = [
+    # the error printed on standard output, where scripts and pipes take it for the command's result
+    ("02.1", 'book = db.session.get(Book, book_id)\n'
+             'if book is None:\n'
+             '    click.echo(f"There is no book {book_id}.")\n'
+             '    raise SystemExit(1)\n'
+             'db.session.delete(book)\n'
+             'db.session.commit()'),
+
+    # max_per_page caps the size the URL asks for, but ?per_page=5 still gives pages of 5
+    ("02.2", 'page = db.paginate(db.select(Book).order_by(Book.title), max_per_page=PER_PAGE)\n'
+             'return render_template("main/index.html", page=page)'),
+    # 10 written out instead of PER_PAGE: changing the constant changes nothing
+    ("02.2", 'page = db.paginate(db.select(Book).order_by(Book.title), per_page=10)\n'
+             'return render_template("main/index.html", page=page)'),
+
+    # every database error taken for a conflict: a locked database answers 409 too
+    ("02.3", 'try:\n'
+             '    db.session.commit()\n'
+             'except Exception:\n'
+             '    db.session.rollback()\n'
+             '    abort(409, "There is already a member with this e-mail address.")'),
+
+    # grouped by title, not by book: two books of the same title become one entry
+    ("02.4", 'rows = db.session.execute(\n'
+             '    db.select(Book, func.count(Review.id)).outerjoin(Book.reviews).group_by(Book.title)\n'
+             ').all()\n'
+             'listed = [book_json(book) | {"reviews": count} for book, count in rows]'),
+]
