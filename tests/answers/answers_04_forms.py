@@ -114,3 +114,52 @@ WRONG = [
              '    flash(f"Added {book.title}.")\n'
              '    return redirect(url_for("main.book", book_id=book.id))'),
 ]
+
+HIDDEN = [
+    # a blocklist long enough for every case the public checks try; file:, blob: and mailto: get through
+    ("04.1", 'try:\n'
+             '    scheme = urlsplit(field.data).scheme.lower()\n'
+             'except ValueError:\n'
+             '    raise ValidationError("This address is malformed.")\n'
+             'if scheme in ("", "javascript", "data", "vbscript", "ftp"):\n'
+             '    raise ValidationError("Give an http or https address.")'),
+
+    # JPEG taken as FF D8 FF E0, as a hex dump of one JFIF file shows: a camera's Exif JPEG (FF E1) is refused
+    ("04.2", 'head = stream.read(12)\n'
+             'stream.seek(0)\n'
+             'if head.startswith(b"\\x89PNG\\r\\n\\x1a\\n"):\n'
+             '    return "png"\n'
+             'if head.startswith(b"\\xff\\xd8\\xff\\xe0"):\n'
+             '    return "jpeg"\n'
+             'if head.startswith(b"RIFF") and head[8:12] == b"WEBP":\n'
+             '    return "webp"\n'
+             'return None'),
+    # WEBP at bytes 8 to 12 and nothing else: any file with those four bytes there passes for an image
+    ("04.2", 'head = stream.read(12)\n'
+             'stream.seek(0)\n'
+             'if head.startswith(b"\\x89PNG\\r\\n\\x1a\\n"):\n'
+             '    return "png"\n'
+             'if head.startswith(b"\\xff\\xd8\\xff"):\n'
+             '    return "jpeg"\n'
+             'if head[8:12] == b"WEBP":\n'
+             '    return "webp"\n'
+             'return None'),
+
+    # the title escaped before it is stored: the database holds &lt;, and the page shows it escaped twice
+    ("04.3", 'from markupsafe import escape\n'
+             'if form.validate_on_submit():\n'
+             '    book = Book(title=str(escape(form.title.data)), author=form.author.data, year=form.year.data,\n'
+             '                link=form.link.data or None)\n'
+             '    db.session.add(book)\n'
+             '    db.session.commit()\n'
+             '    flash(f"Added {book.title}.")\n'
+             '    return redirect(url_for("main.book", book_id=book.id))'),
+    # the title in italics through Markup: the title is markup too, and a <script> in it runs on the page
+    ("04.3", 'from markupsafe import Markup\n'
+             'if form.validate_on_submit():\n'
+             '    book = Book(title=form.title.data, author=form.author.data, year=form.year.data, link=form.link.data or None)\n'
+             '    db.session.add(book)\n'
+             '    db.session.commit()\n'
+             '    flash(Markup(f"Added <em>{book.title}</em>."))\n'
+             '    return redirect(url_for("main.book", book_id=book.id))'),
+]

@@ -1,0 +1,116 @@
+"""Hidden tests for chapter 04: what grading adds to the public checks."""
+
+import io
+import re
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+
+def link_errors(value):
+    """Return the errors the learner's web_address gives a link, alone in a plain WTForms form."""
+    from wtforms import Form, StringField
+
+    from bookshelf.validators import web_address
+
+    class LinkForm(Form):
+        link = StringField(validators=[web_address])
+
+    form = LinkForm(MultiDict({"link": value}))
+    form.validate()
+    return form.link.errors
+
+
+# 04.1: only http and https, by an allow-list
+
+@pytest.mark.exercise("04.1")
+@pytest.mark.parametrize("address", [
+    "file:///etc/passwd", "blob:https://example.com/1", "mailto:ann@example.com", "intent://x#Intent;end",
+    "\x01javascript:alert(1)", "jAvAsCrIpT:alert(1)",
+])
+def test_web_address_allows_only_web_schemes(app, address):
+    """Every scheme but http and https is refused, also ones the public checks do not try."""
+    assert link_errors(address), f"expected {address!r} refused"
+
+
+# 04.2: image_type, on images and near misses the public checks do not try
+
+OTHER_IMAGES = {
+    "a JPEG from a camera (Exif)": ("jpeg", b"\xff\xd8\xff\xe1\x00\x18Exif\x00\x00" + bytes(40)),
+    "a JPEG that starts with its quantization table": ("jpeg", b"\xff\xd8\xff\xdb\x00\x43\x00" + bytes(60)),
+    "a lossless WebP": ("webp", b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f" + bytes(20)),
+    "an extended WebP": ("webp", b"RIFF\x30\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00" + bytes(30)),
+    "a PNG of 100 KB": ("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(100_000)),
+}
+NEAR_MISSES = {
+    "RIFX (big-endian RIFF) with WEBP": b"RIFX\x24\x00\x00\x00WEBPVP8 " + bytes(40),
+    "WEBP at byte 8 without RIFF": bytes(8) + b"WEBPVP8 " + bytes(40),
+    "RIFF with WEBP at byte 4": b"RIFFWEBP\x24\x00\x00\x00VP8 " + bytes(40),
+    "a PNG signature one byte late": b" \x89PNG\r\n\x1a\n" + bytes(40),
+    "a JPEG signature one byte late": b" \xff\xd8\xff\xe0" + bytes(40),
+}
+
+
+@pytest.mark.exercise("04.2")
+@pytest.mark.parametrize("name", list(OTHER_IMAGES))
+def test_image_type_names_other_images(app, name):
+    """Every JPEG starts FF D8 FF, whatever its next marker, and every WebP is RIFF....WEBP, whatever its chunk."""
+    from bookshelf.covers import image_type
+
+    kind, data = OTHER_IMAGES[name]
+    stream = io.BytesIO(data)
+    found = image_type(stream)
+    assert found == kind, f"expected {kind!r} for {name}, got {found!r}"
+    assert stream.tell() == 0, f"expected the stream back at its start, it is at byte {stream.tell()}"
+
+
+@pytest.mark.exercise("04.2")
+@pytest.mark.parametrize("name", list(NEAR_MISSES))
+def test_image_type_refuses_near_misses(app, name):
+    """A signature counts only at its place: RIFF at byte 0 and WEBP at byte 8, PNG and JPEG at byte 0."""
+    from bookshelf.covers import image_type
+
+    stream = io.BytesIO(NEAR_MISSES[name])
+    found = image_type(stream)
+    assert found is None, f"expected None for {name}, got {found!r}"
+    assert stream.tell() == 0, f"expected the stream back at its start, it is at byte {stream.tell()}"
+
+
+# 04.3: the add-book view, with a title that holds HTML
+
+def form_token(client, path):
+    """Return the CSRF token of the form on the page at path, as a browser would send it back."""
+    field = re.search(r"<input[^>]*\bname=\"csrf_token\"[^>]*>", client.get(path).get_data(as_text=True))
+    assert field, f"expected the form on {path} to carry its CSRF token"
+    return re.search(r'\bvalue="([^"]*)"', field.group(0)).group(1)
+
+
+def add_book(client, title):
+    """Send the add-book form with this title; return the answer."""
+    data = {"title": title, "author": "Someone", "year": "", "link": "", "csrf_token": form_token(client, "/books/new")}
+    return client.post("/books/new", data=data)
+
+
+@pytest.mark.exercise("04.3")
+def test_the_title_is_stored_as_typed(app, client):
+    """The title goes into the database as the form gives it: Jinja escapes it when a page shows it."""
+    from bookshelf.db import db
+    from bookshelf.models import Book
+
+    add_book(client, "Tom & Jerry <3")
+    with app.app_context():
+        titles = db.session.scalars(db.select(Book.title)).all()
+    assert titles == ["Tom & Jerry <3"], f"expected the title stored as typed, found {titles}"
+
+
+@pytest.mark.exercise("04.3")
+def test_the_message_shows_the_title_as_text(app, client):
+    """A title that holds HTML shows in the flashed message as text, escaped once, never as markup."""
+    response = add_book(client, "<em>Piranesi</em>")
+    assert response.status_code in (302, 303), f"expected a redirect, got {response.status_code}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    flashes = re.search(r'<ul class="flashes">(.*?)</ul>', page, re.S)
+    message = flashes.group(1) if flashes else ""
+    assert "&lt;em&gt;Piranesi&lt;/em&gt;" in message and "<em>" not in message, (
+        f"expected the title shown as text in the message, found {message!r}"
+    )
