@@ -117,3 +117,75 @@ WRONG = [
               'flash(LOGIN_FAILED)',
               'logout_user()')),
 ]
+
+HIDDEN = [
+    # the password stripped, as the other fields are: a passphrase's spaces are dropped, so fewer spaces also pass
+    ("05.1", ('self.password_hash = generate_password_hash(password.strip())\n'
+              'self.logins.clear()',
+              'if self.password_hash is None:\n'
+              '    return False\n'
+              'return check_password_hash(self.password_hash, password.strip())')),
+    # bcrypt's habit of 72 characters at most: two long passwords with the same start are one password
+    ("05.1", ('self.password_hash = generate_password_hash(password[:72])\n'
+              'self.logins.clear()',
+              'if self.password_hash is None:\n'
+              '    return False\n'
+              'return check_password_hash(self.password_hash, password[:72])')),
+
+    # cookies from before chapter 05 hold the member's id, kept working: an id never dies, so neither do its copies
+    ("05.2", 'login = db.session.scalar(db.select(Login).where(Login.token == token))\n'
+             'if login is not None:\n'
+             '    login.user.login_token = token\n'
+             '    return login.user\n'
+             'if token.isdigit():\n'
+             '    return db.session.get(User, int(token))\n'
+             'return None'),
+    # LIKE instead of ==: SQLite's LIKE ignores case, and "%" or "_" in a token match other log-ins
+    ("05.2", 'login = db.session.scalar(db.select(Login).where(Login.token.like(token)))\n'
+             'if login is None:\n'
+             '    return None\n'
+             'login.user.login_token = login.token\n'
+             'return login.user'),
+
+    # white space and NUL refused instead of every unprintable character: a space is refused, DEL and ESC kept
+    ("05.3", 'import re\n'
+             'if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):\n'
+             '    return url_for("main.index")\n'
+             'if "\\\\" in target or re.search(r"[\\s\\x00]", target):\n'
+             '    return url_for("main.index")\n'
+             'parts = urlsplit(target)\n'
+             'return target if not parts.scheme and not parts.netloc else url_for("main.index")'),
+    # control characters as those below 32: DEL (127) is unprintable too, and kept
+    ("05.3", 'if (isinstance(target, str) and target.startswith("/") and not target.startswith("//")\n'
+             '        and "\\\\" not in target and all(ord(c) >= 32 for c in target)):\n'
+             '    parts = urlsplit(target)\n'
+             '    if not parts.scheme and not parts.netloc:\n'
+             '        return target\n'
+             'return url_for("main.index")'),
+
+    # the dummy hash first and one comparison, but a member without a password has None: check_password_hash fails
+    ("05.4", ('member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
+              'stored = member.password_hash if member is not None else DUMMY_HASH\n'
+              'if check_password_hash(stored, form.password.data) and member is not None:\n'
+              '    start_login(member, remember=form.remember.data)\n'
+              '    flash(f"Welcome back, {member.name}.")\n'
+              '    return redirect(safe_next(request.args.get("next")))\n'
+              'flash(LOGIN_FAILED)',
+              'if current_user.is_authenticated:\n'
+              '    db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n'
+              '    db.session.commit()\n'
+              'logout_user()')),
+    # the dummy check only for an unknown e-mail: a member without a password answers at once, and time tells
+    ("05.4", ('member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
+              'if member is not None and member.check_password(form.password.data):\n'
+              '    start_login(member, remember=form.remember.data)\n'
+              '    flash(f"Welcome back, {member.name}.")\n'
+              '    return redirect(safe_next(request.args.get("next")))\n'
+              'if member is None:\n'
+              '    check_password_hash(DUMMY_HASH, form.password.data)\n'
+              'flash(LOGIN_FAILED)',
+              'if current_user.is_authenticated:\n'
+              '    db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n'
+              '    db.session.commit()\n'
+              'logout_user()')),
+]

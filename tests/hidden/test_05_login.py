@@ -1,0 +1,147 @@
+"""Hidden tests for chapter 05: what grading adds to the public checks."""
+
+import re
+import statistics
+import time
+
+import pytest
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def learner_models():
+    from bookshelf.db import db
+    from bookshelf.models import Login, User
+
+    return db, Login, User
+
+
+def form_token(client, path):
+    """Return the CSRF token of the form on the page at path, as a browser would send it back."""
+    field = re.search(r"<input[^>]*\bname=\"csrf_token\"[^>]*>", client.get(path).get_data(as_text=True))
+    assert field, f"expected a form with its CSRF token on {path}"
+    return re.search(r'\bvalue="([^"]*)"', field.group(0)).group(1)
+
+
+# 05.1: set_password and check_password
+
+@pytest.mark.exercise("05.1")
+@pytest.mark.parametrize("password", ["  two spaces on each side  ", "ends with a tab\t", " one space first"])
+def test_spaces_are_part_of_the_password(app, password):
+    """A passphrase is checked as typed, spaces and tabs included: without them it is another password."""
+    _, _, User = learner_models()
+    with app.app_context():
+        member = User(name="Ann", email="ann@example.com")
+        member.set_password(password)
+        assert member.check_password(password) is True, f"expected check_password({password!r}) to be True"
+        for other in (password.strip(), password.strip() + " "):
+            assert member.check_password(other) is False, f"expected check_password({other!r}) to be False"
+
+
+@pytest.mark.exercise("05.1")
+def test_every_character_of_a_long_password_counts(app):
+    """Two passwords of 100 characters that differ only at the end are two passwords: the form allows 256."""
+    _, _, User = learner_models()
+    with app.app_context():
+        member = User(name="Ann", email="ann@example.com")
+        member.set_password("w" * 99 + "1")
+        assert member.check_password("w" * 99 + "1") is True, "expected the long password set to be accepted"
+        assert member.check_password("w" * 99 + "2") is False, "expected a password that differs at its end refused"
+
+
+# 05.2: the user loader
+
+@pytest.mark.exercise("05.2")
+def test_only_the_exact_token_of_a_log_in_loads(app):
+    """The member's id, the log-in's id, the token in other case or cut short, and LIKE's wildcards load nobody."""
+    from bookshelf.login import load_user
+
+    db, Login, User = learner_models()
+    with app.app_context():
+        member = User(name="Ann", email="ann@example.com")
+        login = Login(user=member, token="phone-token")
+        db.session.add_all([member, login])
+        db.session.commit()
+        ids = [str(member.id), str(login.id)]
+    with app.test_request_context():
+        for token in [*ids, "PHONE-TOKEN", "phone", "phone-token ", "%", "phone_token"]:
+            assert load_user(token) is None, f"expected nobody for the token {token!r}"
+        assert load_user("phone-token") is not None, "expected the member for the log-in's own token"
+
+
+# 05.3: safe_next
+
+@pytest.mark.exercise("05.3")
+@pytest.mark.parametrize("target", ["/search?q=le guin", "/livres/café", "/books/1?sort=year&order=desc", "/a/./b"])
+def test_safe_next_keeps_printable_paths(app, target):
+    """A path with spaces or letters beyond ASCII is printable, and stays a path of this site: it is kept."""
+    from bookshelf.redirects import safe_next
+
+    with app.test_request_context():
+        assert safe_next(target) == target, f"expected {target!r} kept, got {safe_next(target)!r}"
+
+
+@pytest.mark.exercise("05.3")
+@pytest.mark.parametrize("target", ["/books\x7f", "/\x1b[2J", "/a\x0bb", "/a\x0cb", "/\x08/evil.example"])
+def test_safe_next_refuses_every_control_character(app, target):
+    """DEL, escape, vertical tab, form feed and backspace are unprintable too: they give the index."""
+    from flask import url_for
+
+    from bookshelf.redirects import safe_next
+
+    with app.test_request_context():
+        assert safe_next(target) in {url_for("main.index"), "/"}, f"expected the index for {target!r}"
+
+
+# 05.4: login, for a member without a password
+
+def log_in(client, email, password=PASSPHRASE):
+    data = {"email": email, "password": password, "csrf_token": form_token(client, "/auth/login")}
+    return client.post("/auth/login", data=data)
+
+
+def flashes(response):
+    found = re.search(r'<ul class="flashes">(.*?)</ul>', response.get_data(as_text=True), re.S)
+    return found.group(1) if found else ""
+
+
+@pytest.fixture
+def members(app, client):
+    """Ann, who registered with a password, and Api, added through the JSON API without one."""
+    db, _, User = learner_models()
+    with app.app_context():
+        ann, api = User(name="Ann", email="ann@example.com"), User(name="Api", email="api@example.com")
+        ann.set_password(PASSPHRASE)
+        db.session.add_all([ann, api])
+        db.session.commit()
+
+
+@pytest.mark.exercise("05.4")
+def test_member_without_a_password_gets_the_same_answer(app, client, members):
+    """A member without a password gets the answer of an unknown e-mail: the form again, the one message, no log-in."""
+    api, unknown = log_in(client, "api@example.com"), log_in(client, "nobody@example.com")
+    assert api.status_code == unknown.status_code == 200, (
+        f"expected the form again (200) for both, got {api.status_code} and {unknown.status_code}"
+    )
+    assert flashes(api) and flashes(api) == flashes(unknown), f"expected one message, got {flashes(api)!r}"
+    assert client.get("/auth/password").status_code != 200, "expected nobody logged in"
+
+
+@pytest.mark.exercise("05.4")
+def test_member_without_a_password_takes_as_long_as_a_wrong_password(app, client, members):
+    """A member without a password costs the time of a wrong password, so time does not tell who has none."""
+    log_in(client, "api@example.com")
+
+    def median_time(email):
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            log_in(client, email, "not the password")
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    wrong, without = median_time("ann@example.com"), median_time("api@example.com")
+    assert without > 0.4 * wrong, (
+        f"expected a member without a password to take about as long as a wrong password, it took "
+        f"{without * 1000:.0f} ms against {wrong * 1000:.0f} ms"
+    )
