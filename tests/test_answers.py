@@ -1,5 +1,7 @@
-"""Every exercise's check accepts correct answers written in other words, and refuses plausible wrong ones."""
+"""Every exercise's check accepts correct answers written in other words, and refuses plausible wrong ones;
+every hidden test passes on the reference and fails on a plausible half-answer."""
 
+import ast
 import importlib
 import itertools
 import json
@@ -10,8 +12,9 @@ import shutil
 import pytest
 
 import answers
-from helpers import folder_at_check, run, write_files
-from workbook import chapters
+from helpers import ALL_EXERCISES, folder_at_check, run, write_files
+from workbook import chapters, runner
+from workbook.learner import verdict
 
 REGION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\n.*?### END SOLUTION[^\n]*", re.S | re.M)
 # a case the checks get wrong today, by (kind, exercise id, number within that kind and exercise): the reason
@@ -23,7 +26,7 @@ def cases(kind: str) -> list:
     params = []
     for module in sorted(info.name for info in pkgutil.iter_modules(answers.__path__)):
         numbered: dict[str, int] = {}
-        for exercise_id, answer in getattr(importlib.import_module(f"answers.{module}"), kind):
+        for exercise_id, answer in getattr(importlib.import_module(f"answers.{module}"), kind, []):
             number = numbered[exercise_id] = numbered.get(exercise_id, 0) + 1
             reason = KNOWN_WRONG_VERDICTS.get((kind, exercise_id, number))
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
@@ -88,3 +91,59 @@ def test_every_exercise_has_two_correct_and_two_wrong_answers():
         for param in cases(kind):
             counted[param.values[0]] += 1
         assert {exercise_id for exercise_id, count in counted.items() if count < 2} == set(), kind
+
+
+def hidden_tests(exercise: chapters.Exercise) -> set[str]:
+    """Return the names of the hidden tests of an exercise, read from its chapter's hidden file."""
+    path = chapters.chapter(exercise.chapter).hidden_file()
+    names = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body if path.exists() else []:
+        for decorator in getattr(node, "decorator_list", []):
+            if (isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "pytest.mark.exercise"
+                    and ast.literal_eval(decorator.args[0]) == exercise.id):
+                names.add(node.name)
+    return names
+
+
+def hidden_run(folder, exercise: chapters.Exercise):
+    return runner.run_check(folder, exercise.id, chapters.chapter(exercise.chapter).hidden_file())
+
+
+@pytest.mark.parametrize("exercise", ALL_EXERCISES, ids=lambda e: e.id)
+def test_hidden_tests_pass_on_the_reference(tmp_path, exercise):
+    assert hidden_tests(exercise), f"exercise {exercise.id} has no hidden test in tests/hidden/"
+    run = hidden_run(folder_at_check(tmp_path, exercise), exercise)
+    assert run.passed, verdict(run)[1]
+
+
+@pytest.mark.parametrize("exercise", ALL_EXERCISES, ids=lambda e: e.id)
+def test_every_hidden_test_fails_on_a_half_answer(built, tmp_path, exercise):
+    """Each hidden test fails on at least one half-answer, and one half-answer passes the public checks: the hidden
+    tests find what the public ones do not."""
+    half_answers = [param.values[1] for param in cases("HIDDEN") if param.values[0] == exercise.id]
+    assert half_answers, f"expected half-answers of {exercise.id} in tests/answers (HIDDEN)"
+    caught, passes_public = set(), False
+    for number, answer in enumerate(half_answers):
+        folder = answered_folder(built, tmp_path / str(number), exercise.id, answer)
+        hidden = hidden_run(folder, exercise)
+        assert not hidden.passed, f"half-answer {number + 1} of {exercise.id} passed the hidden tests"
+        caught |= {test.name for test in hidden.tests if test.outcome == "failed"}
+        passes_public = passes_public or run(folder, exercise.id)[0]
+    assert hidden_tests(exercise) <= caught, f"no half-answer fails {sorted(hidden_tests(exercise) - caught)}"
+    assert passes_public, f"expected a half-answer of {exercise.id} that passes the public checks"
+
+
+def test_check_never_runs_a_hidden_test():
+    """check() runs the public file only, and no public check file names a hidden test."""
+    for chapter in chapters.all_chapters():
+        assert chapter.check_file().parent == chapters.CHECKS and chapter.hidden_file().parent == chapters.HIDDEN
+        public = chapter.check_file().read_text(encoding="utf-8")
+        for exercise in chapter.exercises:
+            assert not any(f"def {name}(" in public for name in hidden_tests(exercise))
+
+
+@pytest.mark.parametrize(("exercise_id", "answer"), cases("CORRECT"))
+def test_correct_answer_passes_the_hidden_tests(built, tmp_path, exercise_id, answer):
+    """A hidden test never fails a correct answer written in other words than the reference."""
+    run_ = hidden_run(answered_folder(built, tmp_path, exercise_id, answer), chapters.exercise(exercise_id))
+    assert run_.passed, verdict(run_)[1]
