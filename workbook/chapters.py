@@ -244,3 +244,33 @@ def state_before(number: str) -> dict[str, str]:
         for retired in earlier.removes:
             files.pop(retired, None)
     return files
+
+
+ANSWER_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION\n(?P<answer>.*?)^[ \t]*### END SOLUTION", re.S | re.M)
+
+
+def answer_lines(exercise: Exercise) -> list[str]:
+    """Return the lines of an exercise's answer that say something: stripped, without blanks and comments."""
+    cells = read_notebook(SOLUTIONS / chapter(exercise.chapter).filename)["cells"]
+    text = "".join(match["answer"] for i in exercise.solution_cells for match in ANSWER_REGION.finditer(source(cells[i])))
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def answers_given_away(number: str) -> list[str]:
+    """Return the earlier exercises whose whole answer a chapter's given (non-exercise) cells repeat.
+
+    Handing out that chapter hands out those answers too."""
+    given_chapter = chapter(number)
+    cells = read_notebook(SOLUTIONS / given_chapter.filename)["cells"]
+    exercise_cells = {i for exercise in given_chapter.exercises for i in exercise.solution_cells}
+    given = {line.strip() for i, cell in enumerate(cells)
+             if cell.get("cell_type") == "code" and i not in exercise_cells for line in source(cell).splitlines()}
+    found = []
+    for earlier in all_chapters():
+        if earlier.number >= given_chapter.number:
+            break
+        for exercise in earlier.exercises:
+            lines = answer_lines(exercise)
+            if lines and all(line in given for line in lines):
+                found.append(exercise.id)
+    return found
