@@ -232,13 +232,26 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(app):
 
 
 def test_a_member_without_a_password_cannot_log_in(app):
-    added = app.test_client().post("/api/members", json={"email": "api@example.com", "name": "Api"})
-    assert added.status_code == 201
+    """A member from before chapter 05 (the demo data) has no password: nobody logs in as them."""
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        session.execute(text("INSERT INTO users (email, name, created_at) VALUES ('old@example.com', 'Old', CURRENT_TIMESTAMP)"))
+        session.commit()
     client = app.test_client()
-    response = log_in(client, "api@example.com", "any password at all")
+    response = log_in(client, "old@example.com", "any password at all")
     wrong = log_in(app.test_client(), MEMBER_EMAIL, "not the password at all")
     assert response.status_code == 200 and flashes(response) == flashes(wrong)
     assert not gets_in(client)
+
+
+def test_nobody_claims_an_address_without_registering(app):
+    """Chapter 02's open JSON sign-up is gone from chapter 05 on: it let anyone take an e-mail address, password-less,
+    so that its owner could never register."""
+    client = app.test_client()
+    response = client.post("/api/members", json={"email": "victim@example.com", "name": "Victim"})
+    assert response.status_code in (404, 405) and response.is_json
+    assert members_with(app, "victim@example.com") == 0
+    assert register(app.test_client(), "Victim@example.com", "the victim's own passphrase").status_code == 302
 
 
 # 8: where a login goes next

@@ -106,6 +106,19 @@ WRONG = [
               '    db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n'
               '    db.session.commit()\n'
               'logout_user()')),
+    # every login remembered for 14 days, ticked or not: on a shared computer the next person is still logged in
+    ("05.4", ('member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
+              'if member is not None and member.check_password(form.password.data):\n'
+              '    start_login(member, remember=True)\n'
+              '    flash(f"Welcome back, {member.name}.")\n'
+              '    return redirect(safe_next(request.args.get("next")))\n'
+              'if member is None or member.password_hash is None:\n'
+              '    check_password_hash(DUMMY_HASH, form.password.data)\n'
+              'flash(LOGIN_FAILED)',
+              'if current_user.is_authenticated:\n'
+              '    db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n'
+              '    db.session.commit()\n'
+              'logout_user()')),
     # logout_user() alone, as Flask-Login's docs show: copies of the cookies keep working
     ("05.4", ('member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
               'if member is not None and member.check_password(form.password.data):\n'

@@ -67,7 +67,7 @@ def test_check_password_tells_right_from_wrong(app, password):
 
 @pytest.mark.exercise("05.1")
 def test_member_without_password_cannot_log_in(app):
-    """A member without a password (added through the JSON API) gets False, not an exception.
+    """A member without a password (the demo members, made before chapter 05) gets False, not an exception.
     password_hash is None for them: return False before calling check_password_hash.
     """
     _, _, User = learner_models()
@@ -218,6 +218,20 @@ def test_right_password_logs_in(app, client):
     response = log_in(client, "ANN@example.com")
     assert response.status_code in (302, 303), f"expected a redirect after a right password, got {response.status_code}"
     assert is_logged_in(client), "expected the member logged in after a right password (the e-mail in another case)"
+
+
+@pytest.mark.exercise("05.4")
+@pytest.mark.parametrize("remember", [False, True])
+def test_remember_me_only_when_asked(app, client, remember):
+    """"Remember me" sets its lasting cookie only when the box is ticked.
+    Pass remember=form.remember.data to start_login: a lasting cookie on a shared computer keeps the next person in.
+    """
+    register(client, "ann@example.com")
+    log_in(client, "ann@example.com", remember=remember)
+    assert is_logged_in(client), "expected the member logged in"
+    kept = client.get_cookie("remember_token") is not None
+    assert kept == remember, f"expected {'a' if remember else 'no'} remember_token cookie when the box is " \
+        f"{'ticked' if remember else 'not ticked'}, found {'one' if kept else 'none'}"
 
 
 @pytest.mark.exercise("05.4")

@@ -107,7 +107,7 @@ def flashes(response):
 
 @pytest.fixture
 def members(app, client):
-    """Ann, who registered with a password, and Api, added through the JSON API without one."""
+    """Ann, who registered with a password, and Api, a member from before chapter 05, without one."""
     db, _, User = learner_models()
     with app.app_context():
         ann, api = User(name="Ann", email="ann@example.com"), User(name="Api", email="api@example.com")
