@@ -314,6 +314,22 @@ def test_cookies_copied_before_logout_are_refused_after_it(app):
     assert gets_in(phone), "logging out on the laptop logged the phone out too"
 
 
+def test_a_copied_cookie_dies_with_its_log_in_after_14_days(app):
+    """A remember_token copied from a member who never logs out stops working when its log-in is 14 days old."""
+    laptop = app.test_client()
+    log_in(laptop, remember=True)
+    remember = laptop.get_cookie("remember_token").value
+    assert gets_in(with_cookies(app, remember_token=remember))
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        token = remember.split("|")[0]
+        old = datetime.now(UTC) - timedelta(days=14, minutes=1)
+        session.execute(text("UPDATE logins SET created_at = :old WHERE token = :token"), {"old": old, "token": token})
+        session.commit()
+    assert not gets_in(with_cookies(app, remember_token=remember)), "a 14-day-old log-in still gets in"
+    assert not gets_in(laptop), "the laptop's own session outlived its 14-day log-in"
+
+
 def test_log_out_everywhere_ends_every_device_and_copy(app):
     laptop, phone = app.test_client(), app.test_client()
     log_in(laptop, remember=True)

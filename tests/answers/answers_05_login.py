@@ -15,13 +15,15 @@ CORRECT = [
 
     # filter_by and one_or_none
     ("05.2", 'found = Login.query.filter_by(token=token).one_or_none()\n'
-             'if not found:\n'
+             'if not found or found.created_at.replace(tzinfo=timezone.utc) <= oldest_live_login():\n'
              '    return None\n'
              'member = found.user\n'
              'member.login_token = found.token\n'
              'return member'),
     # the Login first, then its member, with a guard for a row left without one
-    ("05.2", 'found = db.session.execute(db.select(Login).where(Login.token == token)).scalar_one_or_none()\n'
+    ("05.2", 'found = db.session.execute(\n'
+             '    db.select(Login).where(Login.token == token).where(Login.created_at >= oldest_live_login())\n'
+             ').scalar_one_or_none()\n'
              'if found is None or found.user is None:\n'
              '    return None\n'
              'found.user.login_token = token\n'
@@ -82,6 +84,11 @@ WRONG = [
 
     # the token read as the member's id: Flask-Login's default, and every replayed cookie keeps working
     ("05.2", 'return db.session.get(User, int(token)) if token.isdigit() else None'),
+    # no age bound: a copied remember cookie of a member who never logs out works for ever
+    ("05.2", 'member = db.session.scalar(db.select(User).join(User.logins).where(Login.token == token))\n'
+             'if member is not None:\n'
+             '    member.login_token = token\n'
+             'return member'),
     # the login found, but get_id() not told which one: the session stores None
     ("05.2", 'login = db.session.scalar(db.select(Login).where(Login.token == token))\n'
              'return login.user if login else None'),
@@ -146,7 +153,7 @@ HIDDEN = [
               'return check_password_hash(self.password_hash, password[:72])')),
 
     # cookies from before chapter 05 hold the member's id, kept working: an id never dies, so neither do its copies
-    ("05.2", 'login = db.session.scalar(db.select(Login).where(Login.token == token))\n'
+    ("05.2", 'login = db.session.scalar(db.select(Login).where(Login.token == token, Login.created_at > oldest_live_login()))\n'
              'if login is not None:\n'
              '    login.user.login_token = token\n'
              '    return login.user\n'
@@ -154,7 +161,7 @@ HIDDEN = [
              '    return db.session.get(User, int(token))\n'
              'return None'),
     # LIKE instead of ==: SQLite's LIKE ignores case, and "%" or "_" in a token match other log-ins
-    ("05.2", 'login = db.session.scalar(db.select(Login).where(Login.token.like(token)))\n'
+    ("05.2", 'login = db.session.scalar(db.select(Login).where(Login.token.like(token), Login.created_at > oldest_live_login()))\n'
              'if login is None:\n'
              '    return None\n'
              'login.user.login_token = login.token\n'

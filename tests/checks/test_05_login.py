@@ -120,6 +120,32 @@ def test_loader_returns_the_member_of_a_log_in(app):
             assert found.get_id() == token, f"expected get_id() to be {token!r}, it is {found.get_id()!r}"
 
 
+def age_log_in(app, token, days):
+    """Make a log-in look as if it began that many days ago."""
+    from datetime import datetime, timedelta, timezone
+
+    db, Login, _ = learner_models()
+    with app.app_context():
+        login = db.session.scalar(db.select(Login).where(Login.token == token))
+        login.created_at = datetime.now(timezone.utc) - timedelta(days=days)
+        db.session.commit()
+
+
+@pytest.mark.exercise("05.2")
+def test_a_log_in_lasts_as_long_as_remember_me(app):
+    """A log-in of 13 days still loads; one of 15 days does not, whatever its cookie says.
+    Compare Login.created_at with oldest_live_login() in the query.
+    """
+    from bookshelf.login import load_user
+
+    member_with_logins(app, "recent-token", "old-token")
+    age_log_in(app, "recent-token", 13)
+    age_log_in(app, "old-token", 15)
+    with app.test_request_context():
+        assert load_user("recent-token") is not None, "expected a log-in of 13 days to still load its member"
+        assert load_user("old-token") is None, "expected a log-in of 15 days refused: a log-in lasts 14 days"
+
+
 @pytest.mark.exercise("05.2")
 @pytest.mark.parametrize("case", ["unknown token", "ended log-in", "deleted member"])
 def test_loader_returns_none_for_an_ended_log_in(app, case):
