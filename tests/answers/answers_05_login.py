@@ -1,5 +1,14 @@
 """Chapter 05: password hashes, the user loader, a safe next, and login and logout."""
 
+# what 05.4's answers share: finding the member, the welcome after a right password, and a right logout
+FIND_MEMBER = 'member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
+WELCOME = ('    flash(f"Welcome back, {member.name}.")\n'
+           '    return redirect(safe_next(request.args.get("next")))\n')
+LOGOUT = ('if current_user.is_authenticated:\n'
+          '    db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n'
+          '    db.session.commit()\n'
+          'logout_user()')
+
 CORRECT = [
     # the method named, and the log-ins deleted by statement
     ("05.1", ('self.password_hash = generate_password_hash(password, method="scrypt")\n'
@@ -103,35 +112,26 @@ WRONG = [
              'return url_for("main.index")'),
 
     # an early return for an unknown e-mail: its answer comes in a millisecond and tells who is a member
-    ("05.4", ('member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
+    ("05.4", (FIND_MEMBER +
               'if member is not None and member.check_password(form.password.data):\n'
               '    start_login(member, remember=form.remember.data)\n'
-              '    flash(f"Welcome back, {member.name}.")\n'
-              '    return redirect(safe_next(request.args.get("next")))\n'
+              + WELCOME +
               'flash(LOGIN_FAILED)',
-              'if current_user.is_authenticated:\n'
-              '    db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n'
-              '    db.session.commit()\n'
-              'logout_user()')),
+              LOGOUT)),
     # every login remembered for 14 days, ticked or not: on a shared computer the next person is still logged in
-    ("05.4", ('member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
+    ("05.4", (FIND_MEMBER +
               'if member is not None and member.check_password(form.password.data):\n'
               '    start_login(member, remember=True)\n'
-              '    flash(f"Welcome back, {member.name}.")\n'
-              '    return redirect(safe_next(request.args.get("next")))\n'
+              + WELCOME +
               'if member is None or member.password_hash is None:\n'
               '    check_password_hash(DUMMY_HASH, form.password.data)\n'
               'flash(LOGIN_FAILED)',
-              'if current_user.is_authenticated:\n'
-              '    db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n'
-              '    db.session.commit()\n'
-              'logout_user()')),
+              LOGOUT)),
     # logout_user() alone, as Flask-Login's docs show: copies of the cookies keep working
-    ("05.4", ('member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
+    ("05.4", (FIND_MEMBER +
               'if member is not None and member.check_password(form.password.data):\n'
               '    start_login(member, remember=form.remember.data)\n'
-              '    flash(f"Welcome back, {member.name}.")\n'
-              '    return redirect(safe_next(request.args.get("next")))\n'
+              + WELCOME +
               'if member is None or member.password_hash is None:\n'
               '    check_password_hash(DUMMY_HASH, form.password.data)\n'
               'flash(LOGIN_FAILED)',
@@ -184,28 +184,20 @@ HIDDEN = [
              'return url_for("main.index")'),
 
     # the dummy hash first and one comparison, but a member without a password has None: check_password_hash fails
-    ("05.4", ('member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
+    ("05.4", (FIND_MEMBER +
               'stored = member.password_hash if member is not None else DUMMY_HASH\n'
               'if check_password_hash(stored, form.password.data) and member is not None:\n'
               '    start_login(member, remember=form.remember.data)\n'
-              '    flash(f"Welcome back, {member.name}.")\n'
-              '    return redirect(safe_next(request.args.get("next")))\n'
+              + WELCOME +
               'flash(LOGIN_FAILED)',
-              'if current_user.is_authenticated:\n'
-              '    db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n'
-              '    db.session.commit()\n'
-              'logout_user()')),
+              LOGOUT)),
     # the dummy check only for an unknown e-mail: a member without a password answers at once, and time tells
-    ("05.4", ('member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
+    ("05.4", (FIND_MEMBER +
               'if member is not None and member.check_password(form.password.data):\n'
               '    start_login(member, remember=form.remember.data)\n'
-              '    flash(f"Welcome back, {member.name}.")\n'
-              '    return redirect(safe_next(request.args.get("next")))\n'
+              + WELCOME +
               'if member is None:\n'
               '    check_password_hash(DUMMY_HASH, form.password.data)\n'
               'flash(LOGIN_FAILED)',
-              'if current_user.is_authenticated:\n'
-              '    db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n'
-              '    db.session.commit()\n'
-              'logout_user()')),
+              LOGOUT)),
 ]
