@@ -1,5 +1,8 @@
-"""The options and fixtures of every exercise check, public or hidden: the learner's app, its client and runner."""
+"""The options, fixtures and helpers of every exercise check, public or hidden: the learner's app, its client and runner."""
 
+import re
+import statistics
+import time
 from pathlib import Path
 
 import pytest
@@ -48,3 +51,28 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def form_token(client, path):
+    """Return the CSRF token of the form on the page at path, as a browser would send it back."""
+    response = client.get(path)
+    assert response.status_code == 200, f"expected GET {path} to show the form (200), got {response.status_code}"
+    field = re.search(r"<input[^>]*\bname=\"csrf_token\"[^>]*>", response.get_data(as_text=True))
+    assert field, f"expected the form on {path} to carry its CSRF token (form.hidden_tag() in the template)"
+    return re.search(r'\bvalue="([^"]*)"', field.group(0)).group(1)
+
+
+def flashes(response):
+    """Return what the page's list of flashed messages holds, or "" when it has none."""
+    found = re.search(r'<ul class="flashes">(.*?)</ul>', response.get_data(as_text=True), re.S)
+    return found.group(1) if found else ""
+
+
+def median_seconds(action, runs=5):
+    """Return the median time, in seconds, that action() takes over a few runs."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)

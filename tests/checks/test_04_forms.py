@@ -6,6 +6,7 @@ import re
 
 import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
+from workbook.check_fixtures import form_token
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
 POINTS = {"04.1": 2, "04.2": 2, "04.3": 3}
@@ -29,13 +30,6 @@ NOT_IMAGES = {
 }
 
 
-def form_token(client, path):
-    """Return the CSRF token of the form on the page at path, as a browser would send it back."""
-    response = client.get(path)
-    assert response.status_code == 200, f"expected GET {path} to show the form (200), got {response.status_code}"
-    field = re.search(r"<input[^>]*\bname=\"csrf_token\"[^>]*>", response.get_data(as_text=True))
-    assert field, f"expected the form on {path} to carry its CSRF token (form.hidden_tag() in the template)"
-    return re.search(r'\bvalue="([^"]*)"', field.group(0)).group(1)
 
 
 # 04.1: web_address

@@ -1,11 +1,9 @@
 """Checks for chapter 05: password hashes, the user loader, a safe next, and login and logout."""
 
-import re
-import statistics
-import time
 from urllib.parse import urlsplit
 
 import pytest
+from workbook.check_fixtures import flashes, form_token, median_seconds
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
 POINTS = {"05.1": 2, "05.2": 2, "05.3": 2, "05.4": 3}
@@ -23,12 +21,6 @@ def learner_models():
     return db, Login, User
 
 
-def form_token(client, path):
-    """Return the CSRF token of the form on the page at path, as a browser would send it back."""
-    response = client.get(path)
-    field = re.search(r"<input[^>]*\bname=\"csrf_token\"[^>]*>", response.get_data(as_text=True))
-    assert field, f"expected a form with its CSRF token on {path}, got {response.status_code}"
-    return re.search(r'\bvalue="([^"]*)"', field.group(0)).group(1)
 
 
 # 05.1: set_password and check_password
@@ -224,9 +216,6 @@ def log_in(client, email, password=PASSPHRASE, remember=False, next_=None):
     return client.post("/auth/login" + (f"?next={next_}" if next_ else ""), data=data)
 
 
-def flashes(response):
-    found = re.search(r'<ul class="flashes">(.*?)</ul>', response.get_data(as_text=True), re.S)
-    return found.group(1) if found else ""
 
 
 def is_logged_in(client):
@@ -284,15 +273,8 @@ def test_unknown_email_takes_as_long_as_a_wrong_password(app, client):
     register(client, "ann@example.com")
     log_in(client, "nobody@example.com")
 
-    def median_time(email):
-        times = []
-        for _ in range(5):
-            started = time.perf_counter()
-            log_in(client, email, "not the password")
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
-
-    wrong, unknown = median_time("ann@example.com"), median_time("nobody@example.com")
+    wrong = median_seconds(lambda: log_in(client, "ann@example.com", "not the password"))
+    unknown = median_seconds(lambda: log_in(client, "nobody@example.com", "not the password"))
     assert unknown > 0.4 * wrong, (
         f"expected an unknown e-mail to take about as long as a wrong password, it took {unknown * 1000:.0f} ms "
         f"against {wrong * 1000:.0f} ms"

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from werkzeug.datastructures import MultiDict
+from workbook.check_fixtures import form_token
 
 
 def link_errors(value):
@@ -78,11 +79,6 @@ def test_image_type_refuses_near_misses(app, name):
 
 # 04.3: the add-book view, with a title that holds HTML
 
-def form_token(client, path):
-    """Return the CSRF token of the form on the page at path, as a browser would send it back."""
-    field = re.search(r"<input[^>]*\bname=\"csrf_token\"[^>]*>", client.get(path).get_data(as_text=True))
-    assert field, f"expected the form on {path} to carry its CSRF token"
-    return re.search(r'\bvalue="([^"]*)"', field.group(0)).group(1)
 
 
 def add_book(client, title):

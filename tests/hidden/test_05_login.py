@@ -1,10 +1,8 @@
 """Hidden tests for chapter 05: what grading adds to the public checks."""
 
-import re
-import statistics
-import time
 
 import pytest
+from workbook.check_fixtures import flashes, form_token, median_seconds
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -16,11 +14,6 @@ def learner_models():
     return db, Login, User
 
 
-def form_token(client, path):
-    """Return the CSRF token of the form on the page at path, as a browser would send it back."""
-    field = re.search(r"<input[^>]*\bname=\"csrf_token\"[^>]*>", client.get(path).get_data(as_text=True))
-    assert field, f"expected a form with its CSRF token on {path}"
-    return re.search(r'\bvalue="([^"]*)"', field.group(0)).group(1)
 
 
 # 05.1: set_password and check_password
@@ -100,9 +93,6 @@ def log_in(client, email, password=PASSPHRASE):
     return client.post("/auth/login", data=data)
 
 
-def flashes(response):
-    found = re.search(r'<ul class="flashes">(.*?)</ul>', response.get_data(as_text=True), re.S)
-    return found.group(1) if found else ""
 
 
 @pytest.fixture
@@ -132,15 +122,8 @@ def test_member_without_a_password_takes_as_long_as_a_wrong_password(app, client
     """A member without a password costs the time of a wrong password, so time does not tell who has none."""
     log_in(client, "api@example.com")
 
-    def median_time(email):
-        times = []
-        for _ in range(5):
-            started = time.perf_counter()
-            log_in(client, email, "not the password")
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
-
-    wrong, without = median_time("ann@example.com"), median_time("api@example.com")
+    wrong = median_seconds(lambda: log_in(client, "ann@example.com", "not the password"))
+    without = median_seconds(lambda: log_in(client, "api@example.com", "not the password"))
     assert without > 0.4 * wrong, (
         f"expected a member without a password to take about as long as a wrong password, it took "
         f"{without * 1000:.0f} ms against {wrong * 1000:.0f} ms"
