@@ -10,6 +10,10 @@ from .errors import InstallError, LearnerError
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
+# a student bundle has no solutions/: its chapters/ holds the chapter notebooks, unreleased answers left blank
+BUNDLED_CHAPTERS = ROOT / "chapters"
+if not SOLUTIONS.is_dir() and BUNDLED_CHAPTERS.is_dir():
+    SOLUTIONS = BUNDLED_CHAPTERS
 NOTEBOOKS = ROOT / "notebooks"
 CHECKS = ROOT / "tests" / "checks"
 # the tests grading adds to the public checks; never part of check() nor of a student bundle
@@ -18,6 +22,7 @@ HIDDEN = ROOT / "tests" / "hidden"
 WRITEFILE = re.compile(r"^%%writefile\s+(?P<path>\S+)\s*$")
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["'](?P<id>\d\d\.\d+)["']\s*\)""", re.ASCII)
 CHAPTER_FILE = re.compile(r"^(?P<number>\d\d)_\w+\.ipynb$", re.ASCII)
+CHAPTER_CHECK = re.compile(r"^test_(?P<number>\d\d)_\w+\.py$", re.ASCII)
 # a chapter is asked for as "01", "1" or 1; ASCII digits only ("²".isdigit() is True, int("²") fails)
 CHAPTER_NUMBER = re.compile(r"[0-9]{1,2}")
 # a value longer than this is shown cut short in a message (a pasted 5,000-digit number)
@@ -76,6 +81,8 @@ class Chapter:
     # reference files this chapter always starts from, because its commands read them (a learner's copy is backed up)
     resets: tuple[str, ...] = ()
     replays: tuple[Replay, ...] = ()
+    # exercises whose answer this copy of the workbook does not hold (a student bundle): their cells are blank
+    unreleased: tuple[str, ...] = ()
 
     @property
     def filename(self) -> str:
@@ -189,7 +196,7 @@ def parse_chapter(path: Path, notebook: dict) -> Chapter:
     return Chapter(
         number, path.stem, title, tuple(files), tuple(exercises),
         tuple(settings.get("creates", ())), tuple(settings.get("removes", ())), tuple(settings.get("resets", ())),
-        tuple(replays),
+        tuple(replays), tuple(settings.get("unreleased", ())),
     )
 
 
@@ -231,6 +238,12 @@ def exercise(exercise_id: str) -> Exercise:
                 return candidate
     known = ", ".join(e.id for c in all_chapters() for e in c.exercises)
     raise LearnerError(f"There is no exercise {shown_value(exercise_id)}; the exercises are {known}.")
+
+
+def is_released(exercise_id: str) -> bool:
+    """Tell whether this copy of the workbook holds an exercise's answer (a student bundle may not)."""
+    found = exercise(exercise_id)
+    return found.id not in chapter(found.chapter).unreleased
 
 
 def state_before(number: str) -> dict[str, str]:

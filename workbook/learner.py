@@ -93,6 +93,10 @@ def catch_up(exercise_id: str) -> None:
     """Put the reference answer of one exercise in place (yours goes to backups/), to carry on with the chapter."""
     here = _here()
     exercise = chapters.exercise(exercise_id)
+    if not chapters.is_released(exercise.id):
+        print(f"The answer of exercise {exercise.id} is not released in this copy of the workbook: "
+              "solve it, or ask your instructor how to go on.")
+        return
     done = folders.catch_up(here, exercise.id)
     changed = done.reset + done.restored
     if not changed:
@@ -177,6 +181,8 @@ def owner_of(where: str, exercise_id: str) -> str:
 def verdict(run: CheckRun) -> tuple[bool, str]:
     """Turn what a check run found into (passed, the lines a learner reads)."""
     name = f"Exercise {run.exercise}"
+    if run.flagged:
+        return False, f"{name}: the grader stopped your code because it {run.flagged}. This earns no points."
     if run.timed_out:
         return False, (
             f"{name}: the check ran for more than its time limit and was stopped. "

@@ -1,0 +1,273 @@
+"""Write the zip a student gets: the notebooks, the helper library, the public checks, and only released answers."""
+
+import json
+import keyword
+import os
+import re
+import stat
+import tempfile
+import zipfile
+from pathlib import Path
+
+from . import chapters, generate
+from .errors import LearnerError, WorkbookBug
+
+# copied as they are, relative to the workbook's folder (the Makefile is replaced: its test target needs tests/*.py)
+SETUP_FILES = ("pyproject.toml", "environment.yml", "start")
+FOLDERS = ("workbook", "tests/checks", "jupyter")
+SKIPPED_NAMES = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints")
+SKIPPED_SUFFIXES = (".pyc", ".pyo")
+EXECUTABLE = 0o755
+READABLE = 0o644
+# one fixed time for every member: the same workbook and options give the same zip, byte for byte
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+NAME = re.compile(r"[A-Za-z_]\w*")
+
+MAKEFILE = """\
+# make lab: open the workbook (creates .venv on first use)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: lab clean
+
+$(STAMP): pyproject.toml
+\t$(PYTHON) -m venv $(VENV)
+\t$(BIN)/python -m pip install --quiet --upgrade pip
+\t$(BIN)/python -m pip install --quiet -e .
+\ttouch $(STAMP)
+
+# Jupyter refuses to run as root (containers, some workshop VMs) unless told it is on purpose
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
+# ./start adds the settings in jupyter/ (no nbgrader, no news prompt), as Binder does
+lab: $(STAMP)
+\t./start $(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/00_welcome.ipynb
+
+# removes the environment only: your bookshelf/, backups/ and progress stay where they are
+clean:
+\trm -rf $(VENV)
+"""
+
+CHAPTERS_README = """\
+These are the chapter notebooks as the helper library reads them (what each chapter's set-up cell restores).
+Exercises whose answers are not released here are as blank as in notebooks/. Work in notebooks/, not here.
+"""
+
+README = """\
+# Flask Extensions Workbook
+
+You build one real Flask application, **Bookshelf** (a shared reading list), adding one Flask extension per
+notebook. Every exercise has a `check()` that tests your code and tells you at once what works.
+
+Chapters in this copy: {chapter_list}.
+
+## Install and open
+
+You need Python 3.11 or newer, with pip and venv, and `make`
+(on Debian and Ubuntu: `sudo apt install python3-venv make`). In this folder:
+
+```
+make lab     # creates .venv on first use, then opens JupyterLab at chapter 00
+```
+
+Windows (PowerShell or `cmd`, no `make`):
+
+```
+py -3 -m venv .venv
+.venv\\Scripts\\python -m pip install -e .
+set JUPYTER_CONFIG_PATH=%CD%\\jupyter                       # PowerShell: $env:JUPYTER_CONFIG_PATH="$PWD\\jupyter"
+.venv\\Scripts\\jupyter lab notebooks/00_welcome.ipynb
+```
+
+conda: `conda env create -f environment.yml`, `conda activate flask-workbook`, then
+`./start jupyter lab notebooks/00_welcome.ipynb`.
+
+## Working through it
+
+Start at `notebooks/00_welcome.ipynb` and run each chapter top to bottom. Fill in the cells that say
+`# YOUR CODE HERE`: Bookshelf is written into `notebooks/bookshelf/`, an ordinary Flask package.
+
+- `check("01.2")` tests your answer to exercise 01.2 on a copy of your files and lists what passed, with a hint.
+- `progress()` shows every exercise: passed, not yet, or not tried.
+- `start_chapter("03")` (each chapter's first cell) restores what the earlier chapters would have written, so you
+  can open any chapter directly. Your own files are never overwritten without a copy in `notebooks/backups/`.
+- `catch_up("01.2")` puts an exercise's answer in place and shows it, so that you can go on, but only for the
+  exercises whose answers are released in this copy (below).
+
+## Answers released in this copy
+
+{released}
+
+For any other exercise, `catch_up` says that its answer is not released: solve it, or ask your instructor.
+A chapter started with `start_chapter` gets the blank version of an earlier exercise whose answer is not
+released; every chapter's own exercises can be solved and checked from there.
+The folder `chapters/` is what the helper library reads; it holds no other answers. Work in `notebooks/`.
+"""
+
+
+def write_bundle(out: Path, answers_through: str | None = None, chapters_through: str | None = None,
+                 force: bool = False) -> list[str]:
+    """Write the student bundle to `out` (a .zip) and return the lines that say what it releases."""
+    out = Path(out)
+    check_output(out, force)
+    handed_out = chapters_up_to(chapters_through)
+    last_answered = chapters.chapter(answers_through).number if answers_through is not None else ""
+    released = {e.id for c in handed_out if c.number <= last_answered for e in c.exercises}
+    lines = []
+    for given in handed_out:
+        extra = [exercise_id for exercise_id in chapters.answers_given_away(given.number) if exercise_id not in released]
+        if extra:
+            released.update(extra)
+            lines.append(f"Chapter {given.number}'s given cells repeat the answer of exercise{'s' * (len(extra) > 1)} "
+                         f"{and_list(extra)}, so this bundle releases {'them' if len(extra) > 1 else 'it'} too.")
+    members = bundle_members(handed_out, released)
+    leaks = leaked_answers(members, released)
+    if leaks:
+        raise WorkbookBug(f"The bundle would hold the answer of unreleased exercises: {'; '.join(leaks)}.")
+    write_zip(out, out.stem, members)
+    every = [e.id for c in handed_out for e in c.exercises]
+    shown = [exercise_id for exercise_id in every if exercise_id in released]
+    lines[:0] = [f"Wrote {out}: chapters {and_list([c.number for c in handed_out])}; "
+                 f"answers released: {and_list(shown) if shown else 'none'}."]
+    return lines
+
+
+def and_list(items: list[str]) -> str:
+    """Join names as a sentence does: "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def check_output(out: Path, force: bool) -> None:
+    """Refuse an output path that is not a new .zip in an existing folder (an existing one only with force)."""
+    if out.suffix.lower() != ".zip":
+        raise LearnerError(f"The bundle is a zip file: name it with .zip at the end, not {out}.")
+    if not out.parent.is_dir():
+        raise LearnerError(f"There is no folder {out.parent}: create it first, or write the bundle elsewhere.")
+    if out.is_dir():
+        raise LearnerError(f"{out} is a folder: name a zip file to write the bundle to.")
+    if out.exists() and not force:
+        raise LearnerError(f"{out} exists already: choose another name, or pass --force to replace it.")
+    if out.exists() and not zipfile.is_zipfile(out):
+        raise LearnerError(f"{out} exists and is not a zip file: it is not replaced; choose another name.")
+
+
+def chapters_up_to(chapters_through: str | None) -> list[chapters.Chapter]:
+    """Return the chapters handed out: all of them, or those up to a chapter number."""
+    last = chapters.chapter(chapters_through).number if chapters_through is not None else "99"
+    return [c for c in chapters.all_chapters() if c.number <= last]
+
+
+def chapter_notebook(chapter: chapters.Chapter, released: set[str]) -> tuple[str, str]:
+    """Return the student notebook and the library's version of it, which keeps only the released answers."""
+    solution = generate.read_solution(chapters.SOLUTIONS / chapter.filename)
+    student = generate.student_notebook(solution)
+    student_text = generate.render(student)
+    if len(student.cells) != len(solution.cells):
+        raise WorkbookBug(f"Generating the student version of {chapter.filename} changed its number of cells.")
+    for exercise in chapter.exercises:
+        if exercise.id in released:
+            for index in exercise.solution_cells:
+                student.cells[index].source = solution.cells[index].source
+    unreleased = [e.id for e in chapter.exercises if e.id not in released]
+    student.metadata.setdefault("workbook", {})["unreleased"] = unreleased
+    return student_text, generate.render(student)
+
+
+def folder_files(relative: str) -> dict[str, Path]:
+    """Return the files under a folder of the workbook, without caches."""
+    found = {}
+    for path in sorted((chapters.ROOT / relative).rglob("*")):
+        parts = path.relative_to(chapters.ROOT).parts
+        if path.is_file() and not any(part in SKIPPED_NAMES for part in parts) and path.suffix not in SKIPPED_SUFFIXES:
+            found["/".join(parts)] = path
+    return found
+
+
+def bundle_members(handed_out: list[chapters.Chapter], released: set[str]) -> dict[str, tuple[bytes, int]]:
+    """Return every file of the bundle: its path in the zip, its bytes and its permissions."""
+    members: dict[str, tuple[bytes, int]] = {}
+    for relative in SETUP_FILES:
+        path = chapters.ROOT / relative
+        members[relative] = (path.read_bytes(), EXECUTABLE if os.access(path, os.X_OK) else READABLE)
+    numbers = {c.number for c in handed_out}
+    for folder in FOLDERS:
+        for relative, path in folder_files(folder).items():
+            # the checks of a chapter not handed out stay behind with it
+            found = chapters.CHAPTER_CHECK.match(Path(relative).name)
+            if folder == "tests/checks" and found and found["number"] not in numbers:
+                continue
+            members[relative] = (path.read_bytes(), EXECUTABLE if os.access(path, os.X_OK) else READABLE)
+    for given in handed_out:
+        student_text, library_text = chapter_notebook(given, released)
+        members[f"notebooks/{given.filename}"] = (student_text.encode("utf-8"), READABLE)
+        members[f"chapters/{given.filename}"] = (library_text.encode("utf-8"), READABLE)
+    every = [e.id for c in handed_out for e in c.exercises]
+    shown = [exercise_id for exercise_id in every if exercise_id in released]
+    readme = README.format(
+        chapter_list=", ".join(f"{c.number} {c.title}" for c in handed_out),
+        released=("Exercises " + and_list(shown) + "." if shown else "None: every exercise is yours to solve."),
+    )
+    members["README.md"] = (readme.encode("utf-8"), READABLE)
+    members["chapters/README.md"] = (CHAPTERS_README.encode("utf-8"), READABLE)
+    members["Makefile"] = (MAKEFILE.encode("utf-8"), READABLE)
+    return members
+
+
+def member_text(name: str, data: bytes) -> str:
+    """Return a member's text; a notebook's is every string in it, so that JSON's escapes hide nothing."""
+    text = data.decode("utf-8", "replace")
+    if not name.endswith(".ipynb"):
+        return text
+    found, pending = [], [json.loads(text)]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return "\n".join(found)
+
+
+def distinctive(line: str) -> bool:
+    """Tell whether a line names two things or more: `return found` or `else:` is in every program."""
+    return len({word for word in NAME.findall(line) if not keyword.iskeyword(word)}) >= 2
+
+
+def searchable_lines(exercise: chapters.Exercise, given_text: str) -> list[str]:
+    """Return an answer's distinctive lines that the student notebooks do not hold: finding one finds the answer."""
+    return [line for line in chapters.answer_lines(exercise) if distinctive(line) and line not in given_text]
+
+
+def leaked_answers(members: dict[str, tuple[bytes, int]], released: set[str]) -> list[str]:
+    """Return "exercise in file" for each unreleased exercise whose answer text a member holds."""
+    texts = {name: member_text(name, data) for name, (data, _) in members.items()}
+    # the student notebooks are what nbgrader hands out: their given cells, stubs and prose are no leak
+    given_text = "\n".join(text for name, text in texts.items() if name.startswith("notebooks/"))
+    leaks = []
+    for exercise in (e for c in chapters.all_chapters() for e in c.exercises if e.id not in released):
+        lines = searchable_lines(exercise, given_text)
+        leaks += [f"{exercise.id} in {name}" for name, text in texts.items() if any(line in text for line in lines)]
+    return leaks
+
+
+def write_zip(out: Path, top: str, members: dict[str, tuple[bytes, int]]) -> None:
+    """Write the members under one top folder into a new zip beside `out`, then put it in out's place."""
+    handle, scratch = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".new", dir=out.parent)
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(scratch, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for name in sorted(members):
+                data, mode = members[name]
+                info = zipfile.ZipInfo(f"{top}/{name}", date_time=ZIP_TIME)
+                info.external_attr = (stat.S_IFREG | mode) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                bundle.writestr(info, data)
+        os.chmod(scratch, READABLE)
+        os.replace(scratch, out)
+    finally:
+        if os.path.exists(scratch):
+            os.unlink(scratch)
