@@ -127,11 +127,14 @@ def write_bundle(out: Path, answers_through: str | None = None, chapters_through
     if leaks:
         raise WorkbookBug(f"The bundle would hold the answer of unreleased exercises: {'; '.join(leaks)}.")
     write_zip(out, out.stem, members)
-    every = [e.id for c in handed_out for e in c.exercises]
-    shown = [exercise_id for exercise_id in every if exercise_id in released]
-    lines[:0] = [f"Wrote {out}: chapters {and_list([c.number for c in handed_out])}; "
-                 f"answers released: {and_list(shown) if shown else 'none'}."]
-    return lines
+    shown = in_order(handed_out, released)
+    numbers = and_list([c.number for c in handed_out])
+    return [f"Wrote {out}: chapters {numbers}; answers released: {and_list(shown) if shown else 'none'}.", *lines]
+
+
+def in_order(handed_out: list[chapters.Chapter], released: set[str]) -> list[str]:
+    """Return the released exercises of the chapters handed out, in the workbook's order."""
+    return [e.id for c in handed_out for e in c.exercises if e.id in released]
 
 
 def and_list(items: list[str]) -> str:
@@ -203,8 +206,7 @@ def bundle_members(handed_out: list[chapters.Chapter], released: set[str]) -> di
         student_text, library_text = chapter_notebook(given, released)
         members[f"notebooks/{given.filename}"] = (student_text.encode("utf-8"), READABLE)
         members[f"chapters/{given.filename}"] = (library_text.encode("utf-8"), READABLE)
-    every = [e.id for c in handed_out for e in c.exercises]
-    shown = [exercise_id for exercise_id in every if exercise_id in released]
+    shown = in_order(handed_out, released)
     readme = README.format(
         chapter_list=", ".join(f"{c.number} {c.title}" for c in handed_out),
         released=("Exercises " + and_list(shown) + "." if shown else "None: every exercise is yours to solve."),
