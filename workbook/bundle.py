@@ -41,9 +41,9 @@ $(STAMP): pyproject.toml
 # Jupyter refuses to run as root (containers, some workshop VMs) unless told it is on purpose
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-# ./start adds the settings in jupyter/ (no nbgrader, no news prompt), as Binder does
+# start adds the settings in jupyter/ (no nbgrader, no news prompt); run by bash, as some unzip tools drop its x bit
 lab: $(STAMP)
-\t./start $(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/00_welcome.ipynb
+\tbash start $(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/00_welcome.ipynb
 
 # removes the environment only: your bookshelf/, backups/ and progress stay where they are
 clean:
@@ -82,7 +82,7 @@ set JUPYTER_CONFIG_PATH=%CD%\\jupyter                       # PowerShell: $env:J
 ```
 
 conda: `conda env create -f environment.yml`, `conda activate flask-workbook`, then
-`./start jupyter lab notebooks/00_welcome.ipynb`.
+`bash start jupyter lab notebooks/00_welcome.ipynb`.
 
 ## Working through it
 
