@@ -3,6 +3,7 @@
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -124,6 +125,14 @@ def test_the_bundle_holds_no_solutions_hidden_tests_nor_the_workbooks_own_tests(
         assert needed in found
     with zipfile.ZipFile(bundles[name][0]) as opened:
         assert opened.getinfo(f"{name}/start").external_attr >> 16 & 0o111, "start must stay executable"
+
+
+def test_no_hidden_test_is_named_in_the_bundle(bundles):
+    hidden = {match for path in chapters.HIDDEN.glob("test_*.py")
+              for match in re.findall(r"def (test_\w+)", path.read_text(encoding="utf-8"))}
+    assert len(hidden) > 10
+    found = members(bundles["blank"][0])
+    assert not [(test, member) for member, data in found.items() for test in hidden if test in data.decode("utf-8", "replace")]
 
 
 def test_released_answers_are_in_the_library_and_the_rest_is_listed_as_unreleased(bundles):
