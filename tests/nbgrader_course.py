@@ -1,0 +1,128 @@
+"""Build a scratch nbgrader course from the workbook and grade it with nbgrader's own command line.
+
+Importable without pytest (the grading benchmark times autograde with it): `sys.path.insert(0, "tests")`.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from workbook import chapters
+
+# one assignment holds every chapter, as a learner's notebooks/ folder does: the chapters share one bookshelf/
+ASSIGNMENT = "workbook"
+# a check cell may wait for its check process (up to 120 s, WORKBOOK_CHECK_TIMEOUT); nbgrader's default is 30 s
+CELL_TIMEOUT = 180
+
+
+def make_course(root: Path, numbers: list[str] | None = None, assignment: str = ASSIGNMENT) -> Path:
+    """Make an nbgrader course in root whose assignment holds the solution notebooks of these chapters (all if None)."""
+    root.mkdir(parents=True, exist_ok=True)
+    source = root / "source" / assignment
+    source.mkdir(parents=True)
+    for chapter in chapters.all_chapters():
+        if numbers is None or chapter.number in numbers:
+            shutil.copy(chapters.SOLUTIONS / chapter.filename, source / chapter.filename)
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.course_id = 'flask-workbook'\n"
+        f"c.Execute.timeout = {CELL_TIMEOUT}\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def environment(course: Path) -> dict[str, str]:
+    """Return an environment in which Jupyter, IPython and nbgrader read and write only inside the course."""
+    private = course / ".home"
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("JUPYTER", "IPYTHON", "PYTEST"))}
+    env.update(
+        HOME=str(private),
+        JUPYTER_CONFIG_DIR=str(private / "config"),
+        JUPYTER_DATA_DIR=str(private / "data"),
+        JUPYTER_RUNTIME_DIR=str(private / "runtime"),
+        # no system or environment-wide Jupyter settings either: only the course's nbgrader_config.py
+        JUPYTER_CONFIG_PATH=str(private / "config"),
+        IPYTHONDIR=str(private / "ipython"),
+        # jupyter_core warns about its coming move to platformdirs unless this opts in (the dirs above are explicit)
+        JUPYTER_PLATFORM_DIRS="1",
+        # nbgrader runs `alembic` by name to check its gradebook: this environment's scripts come first
+        PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+    )
+    return env
+
+
+def nbgrader(course: Path, *arguments: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+    """Run an nbgrader command in the course; raise with its output if it fails."""
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *arguments],
+        cwd=course, env=environment(course), capture_output=True, text=True, timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(arguments)} exited with {done.returncode}:\n{done.stdout}{done.stderr}")
+    return done
+
+
+def generate(course: Path, assignment: str = ASSIGNMENT) -> Path:
+    """Generate the student version of the assignment and return its release folder."""
+    nbgrader(course, "generate_assignment", assignment, "--force")
+    return course / "release" / assignment
+
+
+def submit(course: Path, student: str, notebooks: dict[str, Path], assignment: str = ASSIGNMENT) -> Path:
+    """Put a student's notebooks (file name to the notebook to copy) where nbgrader collects submissions."""
+    folder = course / "submitted" / student / assignment
+    folder.mkdir(parents=True)
+    for name, notebook in notebooks.items():
+        shutil.copy(notebook, folder / name)
+    return folder
+
+
+def autograde(course: Path, assignment: str = ASSIGNMENT) -> dict[str, dict[str, tuple[float, float]]]:
+    """Autograde every submission of the assignment; return, per student and notebook, (score, max score)."""
+    nbgrader(course, "autograde", assignment, "--force")
+    return scores(course, assignment)
+
+
+def scores(course: Path, assignment: str = ASSIGNMENT) -> dict[str, dict[str, tuple[float, float]]]:
+    """Read, per student and notebook, (score, max score) from the course's gradebook."""
+    return {
+        student: {name: (score, maximum) for name, (score, maximum) in notebook_scores.items()}
+        for student, notebook_scores in _read_gradebook(course, assignment, by_cell=False).items()
+    }
+
+
+def cell_scores(course: Path, assignment: str = ASSIGNMENT) -> dict[str, dict[str, tuple[float, float]]]:
+    """Read, per student and graded cell (its grade_id), (score, max score) from the course's gradebook."""
+    return _read_gradebook(course, assignment, by_cell=True)
+
+
+def _read_gradebook(course: Path, assignment: str, by_cell: bool) -> dict[str, dict[str, tuple[float, float]]]:
+    # nbgrader's Gradebook runs in a child process, so its imports and warnings stay out of the caller's
+    reader = (
+        "import json, sys\n"
+        "from nbgrader.api import Gradebook\n"
+        "found = {}\n"
+        "with Gradebook(sys.argv[1]) as book:\n"
+        "    for submission in book.assignment_submissions(sys.argv[2]):\n"
+        "        mine = found.setdefault(submission.student.id, {})\n"
+        "        for notebook in submission.notebooks:\n"
+        "            if sys.argv[3] == 'cells':\n"
+        "                for grade in notebook.grades:\n"
+        "                    mine[grade.name] = (grade.score, grade.max_score)\n"
+        "            else:\n"
+        "                mine[notebook.name + '.ipynb'] = (notebook.score, notebook.max_score)\n"
+        "print(json.dumps(found))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", reader, f"sqlite:///{course / 'gradebook.db'}", assignment,
+         "cells" if by_cell else "notebooks"],
+        cwd=course, env=environment(course), capture_output=True, text=True, timeout=120,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"reading the gradebook failed:\n{done.stderr}")
+    import json
+
+    return {student: {key: tuple(pair) for key, pair in found.items()} for student, found in json.loads(done.stdout).items()}
