@@ -3,8 +3,10 @@
 Importable without pytest (the grading benchmark times autograde with it): `sys.path.insert(0, "tests")`.
 """
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +29,7 @@ def make_course(root: Path, numbers: list[str] | None = None, assignment: str = 
             shutil.copy(chapters.SOLUTIONS / chapter.filename, source / chapter.filename)
     (root / "nbgrader_config.py").write_text(
         "c = get_config()\n"
-        f"c.CourseDirectory.course_id = 'flask-workbook'\n"
+        "c.CourseDirectory.course_id = 'flask-workbook'\n"
         f"c.Execute.timeout = {CELL_TIMEOUT}\n",
         encoding="utf-8",
     )
@@ -54,15 +56,22 @@ def environment(course: Path) -> dict[str, str]:
     return env
 
 
-def nbgrader(course: Path, *arguments: str, timeout: float = 1800) -> subprocess.CompletedProcess:
-    """Run an nbgrader command in the course; raise with its output if it fails."""
-    done = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *arguments],
-        cwd=course, env=environment(course), capture_output=True, text=True, timeout=timeout,
+def nbgrader(course: Path, *arguments: str, timeout: float = 1800) -> str:
+    """Run an nbgrader command in the course and return its log; raise with the log if it fails or times out."""
+    # its own process group, so that a time-out ends nbgrader and what it started (a kernel ends with its parent)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nbgrader", *arguments], cwd=course, env=environment(course),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(arguments)} exited with {done.returncode}:\n{done.stdout}{done.stderr}")
-    return done
+    try:
+        log, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        log, _ = process.communicate()
+        raise RuntimeError(f"nbgrader {' '.join(arguments)} took more than {timeout} s:\n{log}") from None
+    if process.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(arguments)} exited with {process.returncode}:\n{log}")
+    return log
 
 
 def generate(course: Path, assignment: str = ASSIGNMENT) -> Path:
@@ -80,49 +89,51 @@ def submit(course: Path, student: str, notebooks: dict[str, Path], assignment: s
     return folder
 
 
-def autograde(course: Path, assignment: str = ASSIGNMENT) -> dict[str, dict[str, tuple[float, float]]]:
-    """Autograde every submission of the assignment; return, per student and notebook, (score, max score)."""
-    nbgrader(course, "autograde", assignment, "--force")
-    return scores(course, assignment)
-
-
-def scores(course: Path, assignment: str = ASSIGNMENT) -> dict[str, dict[str, tuple[float, float]]]:
-    """Read, per student and notebook, (score, max score) from the course's gradebook."""
-    return {
-        student: {name: (score, maximum) for name, (score, maximum) in notebook_scores.items()}
-        for student, notebook_scores in _read_gradebook(course, assignment, by_cell=False).items()
-    }
+def autograde(
+    course: Path, assignment: str = ASSIGNMENT, student: str = "*", timeout: float = 1800,
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """Autograde the submissions of the students that match `student` (an id or a glob, as nbgrader's --student),
+    one after the other as nbgrader does; return, per student and notebook, (score, max score)."""
+    nbgrader(course, "autograde", assignment, f"--student={student}", "--force", timeout=timeout)
+    return read_gradebook(course, assignment)
 
 
 def cell_scores(course: Path, assignment: str = ASSIGNMENT) -> dict[str, dict[str, tuple[float, float]]]:
     """Read, per student and graded cell (its grade_id), (score, max score) from the course's gradebook."""
-    return _read_gradebook(course, assignment, by_cell=True)
+    return read_gradebook(course, assignment, by_cell=True)
 
 
-def _read_gradebook(course: Path, assignment: str, by_cell: bool) -> dict[str, dict[str, tuple[float, float]]]:
-    # nbgrader's Gradebook runs in a child process, so its imports and warnings stay out of the caller's
-    reader = (
-        "import json, sys\n"
-        "from nbgrader.api import Gradebook\n"
-        "found = {}\n"
-        "with Gradebook(sys.argv[1]) as book:\n"
-        "    for submission in book.assignment_submissions(sys.argv[2]):\n"
-        "        mine = found.setdefault(submission.student.id, {})\n"
-        "        for notebook in submission.notebooks:\n"
-        "            if sys.argv[3] == 'cells':\n"
-        "                for grade in notebook.grades:\n"
-        "                    mine[grade.name] = (grade.score, grade.max_score)\n"
-        "            else:\n"
-        "                mine[notebook.name + '.ipynb'] = (notebook.score, notebook.max_score)\n"
-        "print(json.dumps(found))\n"
-    )
+# nbgrader's Gradebook is read in a child process, so its imports and warnings stay out of the caller's
+GRADEBOOK_READER = """
+import json, sys
+from nbgrader.api import Gradebook
+
+url, assignment, by_cell = sys.argv[1], sys.argv[2], sys.argv[3] == "cells"
+found = {}
+with Gradebook(url) as book:
+    for submission in book.assignment_submissions(assignment):
+        mine = found.setdefault(submission.student.id, {})
+        for notebook in submission.notebooks:
+            if by_cell:
+                mine.update({grade.name: (grade.score, grade.max_score) for grade in notebook.grades})
+            else:
+                mine[notebook.name + ".ipynb"] = (notebook.score, notebook.max_score)
+print(json.dumps(found))
+"""
+
+
+def read_gradebook(
+    course: Path, assignment: str = ASSIGNMENT, by_cell: bool = False,
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """Read, per student, each notebook's (or with by_cell, each graded cell's) (score, max score)."""
     done = subprocess.run(
-        [sys.executable, "-c", reader, f"sqlite:///{course / 'gradebook.db'}", assignment,
+        [sys.executable, "-c", GRADEBOOK_READER, f"sqlite:///{course / 'gradebook.db'}", assignment,
          "cells" if by_cell else "notebooks"],
-        cwd=course, env=environment(course), capture_output=True, text=True, timeout=120,
+        check=False, cwd=course, env=environment(course), capture_output=True, text=True, timeout=120,
     )
     if done.returncode != 0:
         raise RuntimeError(f"reading the gradebook failed:\n{done.stderr}")
-    import json
-
-    return {student: {key: tuple(pair) for key, pair in found.items()} for student, found in json.loads(done.stdout).items()}
+    return {
+        student: {key: tuple(pair) for key, pair in found.items()}
+        for student, found in json.loads(done.stdout).items()
+    }

@@ -60,7 +60,7 @@ def test_nbgrader_gives_solutions_full_marks_blank_notebooks_none_and_a_wrong_an
     submit(course, "blank", {name: blanks[name] for name in handed_in})
     welcome = chapters.chapter("00").filename
     submit(course, "wrong", {welcome: with_wrong_welcome(solutions[welcome], tmp_path)})
-    grades = autograde(course)
+    grades = autograde(course, timeout=600)
 
     declared = {name: points_in(nbformat.read(path, as_version=4)) for name, path in solutions.items()}
     maxima = {name: sum(points.values()) for name, points in declared.items()}
