@@ -49,6 +49,7 @@ def run(argv: list[str] | None) -> int:
     bundle.add_argument("out", type=Path, help="the zip file to write")
     bundle.add_argument("--answers-through", metavar="NN", help="release the answers of chapters up to NN")
     bundle.add_argument("--chapters-through", metavar="NN", help="hand out only chapters up to NN (default: all)")
+    bundle.add_argument("--force", action="store_true", help="replace an existing OUT.zip")
     args = parser.parse_args(argv)
 
     if args.command == "grade":
@@ -58,7 +59,8 @@ def run(argv: list[str] | None) -> int:
     if args.command == "bundle":
         from .bundle import write_bundle
 
-        for line in write_bundle(args.out, answers_through=args.answers_through, chapters_through=args.chapters_through):
+        for line in write_bundle(args.out, answers_through=args.answers_through,
+                                 chapters_through=args.chapters_through, force=args.force):
             print(line)
         return 0
 

@@ -150,6 +150,8 @@ def run_pytest(request: dict, folder: Path) -> CheckRun:
 
     run = CheckRun(request["exercise"])
     tests = Path(request["test_file"]).resolve().parent
+    # grading copies the checks' settings beside the test file it runs; check() uses them where they are
+    settings = tests / "pytest.ini" if (tests / "pytest.ini").exists() else CHECKS / "pytest.ini"
     os.chdir(folder)
     sys.dont_write_bytecode = True  # keep __pycache__ out of the folder
     # only the plugins named here: an installed plugin (hypothesis, xdist, ...) must not change a verdict
@@ -160,7 +162,7 @@ def run_pytest(request: dict, folder: Path) -> CheckRun:
     args = [
         request["test_file"], "--bookshelf", str(folder), "--exercise", request["exercise"],
         # the public checks' settings, and the conftest beside the test file (tests/checks or tests/hidden)
-        "--rootdir", str(tests), "-c", str(CHECKS / "pytest.ini"), "--confcutdir", str(tests),
+        "--rootdir", str(tests), "-c", str(settings), "--confcutdir", str(tests),
         "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist", "-vv", "--no-header",
     ]
     run.exit_code = int(pytest.main(args, plugins=[collector]))

@@ -171,8 +171,10 @@ def given_files_out_of_date(here: Path, exercise: chapters.Exercise) -> list[str
 def owner_of(where: str, exercise_id: str) -> str:
     """Return the id of another exercise whose answer cell writes the file named in `where`, or ""."""
     path = where.split(",")[0]
+    # the exercise that wrote the file last before this one's chapter ends, not a later chapter's rewrite of it
+    chapter = chapters.exercise(exercise_id).chapter
     owners = [
-        other.id for found in chapters.all_chapters() for other in found.exercises
+        other.id for found in chapters.all_chapters() if found.number <= chapter for other in found.exercises
         for written in found.files if written.path == path and written.cell_index in other.solution_cells
     ]
     return "" if not owners or exercise_id in owners else owners[-1]

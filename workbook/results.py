@@ -62,6 +62,8 @@ class CheckRun:
     # the check process ended without reporting, or was stopped at the time limit
     crash: str = ""
     timed_out: bool = False
+    # grading only: what the guard saw the submission do to the grader (workbook.guard), which voids the run
+    flagged: str = ""
     # warnings raised in the learner's files, shown as notes
     warnings: list[str] = field(default_factory=list)
 
@@ -69,7 +71,7 @@ class CheckRun:
     def passed(self) -> bool:
         """Return True only for a run that pytest finished cleanly with every selected test passing."""
         return (
-            self.exit_code == 0 and not self.crash and not self.timed_out and self.interruption is None
+            self.exit_code == 0 and not self.crash and not self.timed_out and not self.flagged and self.interruption is None
             and not self.collection_errors and self.selected > 0 and self.completed == self.selected
             and len(self.tests) > 0 and all(test.outcome == "passed" for test in self.tests)
         )

@@ -56,9 +56,11 @@ def warm_worker_wanted() -> bool:
 
 
 class Worker:
-    """One long-lived `python -P -m workbook.worker` process owned by this kernel."""
+    """One long-lived `python -P -m workbook.worker` process owned by this kernel (or by the grader)."""
 
-    def __init__(self):
+    def __init__(self, command: list[str] | None = None, environment: dict[str, str] | None = None,
+                 cwd: Path | None = None):
+        self.command, self.environment, self.cwd = command or COMMAND, environment, cwd
         self.process: subprocess.Popen | None = None
         self.errors = None
         self._pending = b""
@@ -74,8 +76,8 @@ class Worker:
         self.stop()  # reap a worker that died, and close its pipes
         self.errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
-            cwd=tempfile.gettempdir(), env=clean_environment(),
+            self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
+            cwd=self.cwd or tempfile.gettempdir(), env=self.environment or clean_environment(),
             start_new_session=True,  # the learner's stop button (SIGINT to the kernel's group) does not reach it
         )
         self._pending = b""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from workbook import chapters
+from workbook import chapters, guard
 from workbook.collector import run_pytest, text_of
 from workbook.processes import become_subreaper, die_with_parent, end_descendants, end_group
 from workbook.results import CheckRun
@@ -32,7 +32,7 @@ PRELOAD = (
     "flask", "flask.testing", "werkzeug", "jinja2", "itsdangerous",
     "sqlalchemy", "flask_sqlalchemy", "flask_migrate", "alembic",
     "flask_wtf", "wtforms", "flask_login", "flask_mail", "flask_principal", "flask_restx",
-    "workbook.app", "workbook.sql",
+    "workbook.app", "workbook.sql", "workbook.check_fixtures", "workbook.guard",
 )
 SCRATCH_PREFIX = "workbook-check-"
 # the worker's end of the answers pipe: a check's child closes it, so nothing it leaves behind holds the pipe open
@@ -93,16 +93,43 @@ def child_main(request: dict, folder: Path, answer: Path, worker: int) -> None:
         if ANSWERS_FD is not None:
             os.close(ANSWERS_FD)
         silence_stdio()
+        finish = guard_submission(request, folder) if request.get("guard") else None
         try:
             run = run_pytest(request, folder)
         except BaseException as error:  # noqa: B902 - whatever happens must reach the kernel as an answer
             run = CheckRun(request.get("exercise", ""), crash=f"the check could not run: {type(error).__name__}: {text_of(error)}")
+        if finish is not None:
+            run.flagged = finish()
         data = json.dumps(run.to_dict())
         partial = answer.with_suffix(".partial")
         partial.write_text(data, encoding="utf-8")
         os.replace(partial, answer)
     finally:
         os._exit(0)
+
+
+def guard_submission(request: dict, folder: Path):
+    """Limit a graded submission's process and start watching it (workbook.guard); return the guard's finish()."""
+    import resource
+
+    settings = request["guard"]
+    scratch = folder.parent
+    limits = [(resource.RLIMIT_AS, int(settings.get("memory", 2 << 30))), (resource.RLIMIT_CORE, 0),
+              (resource.RLIMIT_FSIZE, int(settings.get("file_size", 64 << 20))),
+              (resource.RLIMIT_CPU, int(float(request.get("timeout", 60))) + 5)]
+    for limit, value in limits:
+        try:
+            resource.setrlimit(limit, (value, value))
+        except (ValueError, OSError):
+            pass  # a limit the system does not allow lowering: the time limit still holds
+    own_tmp = scratch / "tmp"
+    own_tmp.mkdir(exist_ok=True)
+    os.environ["TMPDIR"] = str(own_tmp)
+    tempfile.tempdir = str(own_tmp)  # cached by the worker: pytest's tmp_path must land in this check's folder
+    return guard.install(
+        learner_roots=[folder, own_tmp], readable_roots=[scratch, *(Path(path) for path in settings.get("readable", []))],
+        protected_roots=[Path(path) for path in settings.get("protected", [])], flag_file=scratch / "flag",
+    )
 
 
 class KernelGone(Exception):
@@ -162,7 +189,10 @@ def run_in_child(request: dict, watch_stdin: bool = False) -> dict:
     with scratch_folder() as scratch:
         # resolved: macOS's temporary folder is behind a link, and tracebacks name the real path
         scratch = Path(scratch).resolve()
-        folder = copy_folder(Path(request["folder"]), scratch)
+        if request.get("guard"):
+            folder, request = graded_copy(request, scratch)
+        else:
+            folder = copy_folder(Path(request["folder"]), scratch)
         answer = scratch / "answer.json"
         worker = os.getpid()
         pid = os.fork()
@@ -176,9 +206,24 @@ def run_in_child(request: dict, watch_stdin: bool = False) -> dict:
             _, status = os.waitpid(pid, 0)
             end_descendants()
         run = answer_of(request, answer, status if exited else None)
+        flag = scratch / "flag"
+        if flag.exists() and flag.stat().st_size:
+            run = CheckRun(run.exercise, flagged=flag.read_bytes()[:500].decode("utf-8", "replace"))
         shown = str(folder)
         # the learner reads paths relative to their own folder, never the temporary copy's
         return json.loads(json.dumps(run.to_dict()).replace(shown + os.sep, "").replace(shown, "."))
+
+
+def graded_copy(request: dict, scratch: Path) -> tuple[Path, dict]:
+    """Copy a graded job's folder and its one test file (with the checks' conftest and settings) into the scratch."""
+    folder = scratch / "folder"
+    shutil.copytree(request["folder"], folder, symlinks=False)
+    tests = scratch / "tests"
+    tests.mkdir()
+    test_file = Path(request["test_file"])
+    for source in (test_file, test_file.parent / "conftest.py", Path(request["guard"]["settings_file"])):
+        shutil.copyfile(source, tests / source.name)
+    return folder, {**request, "test_file": str(tests / test_file.name)}
 
 
 def answer_of(request: dict, answer: Path, status: int | None) -> CheckRun:

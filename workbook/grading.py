@@ -1,0 +1,617 @@
+"""Grade a class: each exercise's answer from each submitted notebook, checked in a guarded process of its own.
+
+The submitted notebooks are never run. Each exercise's answer is the text of its solution cell (found by nbgrader's
+grade_id), written into a folder built from the chapter's given cells, the blank versions of every other exercise and
+the student's own answers to the exercises it builds on (NEEDS, beside the checks). Its public checks, then its
+hidden tests, run in warm worker processes that import a verified copy of the helper library and fork one guarded
+process per run (workbook.guard): its own temporary folder, time and memory limits, and no way to read another
+submission, the grader's files or the answers.
+"""
+
+import ast
+import csv
+import hashlib
+import html
+import io
+import itertools
+import json
+import os
+import queue
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import tokenize
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import chapters, reference
+from . import folder as folders
+from .errors import WorkbookBug, WorkbookError
+from .learner import verdict
+from .results import CheckRun
+from .runner import GRACE, Worker
+
+STATUSES = ("passed", "failed", "missing", "error", "flagged")
+NOTEBOOK_LIMIT = 20 << 20  # bytes: a chapter notebook is well under 1 MB; anything bigger is not one
+MEMORY_LIMIT = 2 << 30
+# -I: no PYTHON* variables, no user site, no current folder on the path. The editable install's finder would hand
+# out the installed workbook package whatever sys.path says: it is removed, so the verified copy is imported.
+BOOT = (
+    "import sys; library = sys.argv[1]; "
+    "sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, '__module__', '').startswith('__editable__')]; "
+    "sys.path.insert(0, library); "
+    "import workbook, workbook.worker; "
+    "assert workbook.__file__.startswith(library), workbook.__file__; "
+    "workbook.worker.serve()"
+)
+
+
+class SubmissionsError(WorkbookError):
+    heading = "Cannot grade"
+
+
+@dataclass
+class Result:
+    """One student's verdict on one exercise."""
+
+    student: str
+    exercise: str
+    max_points: int
+    status: str = "missing"
+    points: int = 0
+    lines: list[str] = field(default_factory=list)
+    hidden: str = ""
+
+
+@dataclass
+class Job:
+    """One run of one exercise's tests (public or hidden) on one student's answer."""
+
+    student: str
+    exercise: chapters.Exercise
+    folder: Path
+    hidden: bool = False
+    run: CheckRun | None = None
+
+
+# ---- what the workbook declares ----------------------------------------------------------------------
+
+
+def declared(check_file: Path, name: str) -> dict:
+    """Return a dict literal that a check file declares at its top level (POINTS, NEEDS), without importing it."""
+    for node in ast.parse(check_file.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [name]:
+            return ast.literal_eval(node.value)
+    raise WorkbookBug(f"{check_file.name} declares no {name}")
+
+
+def grade_id(cell: dict) -> str:
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    found = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+    return found if isinstance(found, str) else ""
+
+
+def blank_text(number: str, written: chapters.WrittenFile) -> str:
+    """Return what an exercise's %%writefile cell writes in the student notebook: the answer is a stub."""
+    body = chapters.writefile_cell(folders.cells_of(number)[written.cell_index])[1]
+    return chapters.file_text(folders.SOLUTION_REGION.sub(lambda m: folders.STUB.format(indent=m["indent"]), body))
+
+
+def exercise_cells(chapter: chapters.Chapter) -> set[int]:
+    return {index for exercise in chapter.exercises for index in exercise.solution_cells}
+
+
+def build_base(folder: Path, exercise: chapters.Exercise) -> None:
+    """Build the folder a learner has at an exercise's check, with every exercise of every chapter blank."""
+    chapter = chapters.chapter(exercise.chapter)
+    files: dict[str, str] = {}
+    for earlier in chapters.all_chapters():
+        if earlier.number >= chapter.number:
+            break
+        answers = exercise_cells(earlier)
+        for written in earlier.files:
+            files[written.path] = blank_text(earlier.number, written) if written.cell_index in answers else written.text
+        for retired in earlier.removes:
+            files.pop(retired, None)
+    for relative, text in files.items():
+        reference.write(folder, relative, text)
+    answers = exercise_cells(chapter)
+    for step in sorted([*chapter.files, *chapter.replays], key=lambda step: step.cell_index):
+        if step.cell_index > exercise.check_cell:
+            break
+        if isinstance(step, chapters.Replay):
+            reference.replay(folder, step)
+        else:
+            reference.write(folder, step.path, blank_text(chapter.number, step) if step.cell_index in answers else step.text)
+
+
+def answer_cells(exercise: chapters.Exercise, needs: dict[str, list[str]]) -> list[int]:
+    """Return the solution cells whose student text goes into an exercise's folder: its own and those it builds on."""
+    chapter = chapters.chapter(exercise.chapter)
+    wanted = [exercise.id, *needs.get(exercise.id, [])]
+    cells = sorted(i for other in chapter.exercises if other.id in wanted for i in other.solution_cells)
+    # a student's text is laid over the blank folder: that is the folder the learner had only if nothing after the
+    # cell (before the check) writes the same file or runs a command that reads it
+    for index in cells:
+        path = next(w.path for w in chapter.files if w.cell_index == index)
+        later = [s for s in (*chapter.files, *chapter.replays) if index < s.cell_index <= exercise.check_cell
+                 and (isinstance(s, chapters.Replay) or s.path == path)]
+        if later:
+            raise WorkbookBug(f"Exercise {exercise.id} cannot be graded from its answer: cell {later[0].cell_index} "
+                              f"changes what cell {index} wrote before the check")
+    return cells
+
+
+# ---- reading the submissions -------------------------------------------------------------------------
+
+
+def notebooks_of(entry: Path) -> tuple[dict[str, bytes | str], str]:
+    """Return a submission's chapter notebooks (file name to bytes, or to why it cannot be read), and a problem."""
+    found: dict[str, bytes | str] = {}
+    pattern = re.compile(r"^\d\d_[^/\\]*\.ipynb$", re.ASCII)
+    if entry.is_dir():
+        for path in sorted(entry.iterdir()):
+            if not pattern.match(path.name):
+                continue
+            if path.is_symlink() or not path.is_file():
+                found[path.name] = "it is a link or not a regular file"
+            elif path.stat().st_size > NOTEBOOK_LIMIT:
+                found[path.name] = f"it is larger than {NOTEBOOK_LIMIT >> 20} MB"
+            else:
+                try:
+                    found[path.name] = path.read_bytes()
+                except OSError as error:
+                    found[path.name] = f"it could not be read ({error.strerror or error})"
+        return found, ""
+    try:
+        with zipfile.ZipFile(entry) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+            tops = {m.filename.split("/")[0] for m in members}
+            # a zip of the student's folder holds the notebooks one level down
+            prefix = f"{tops.pop()}/" if len(tops) == 1 and all("/" in m.filename for m in members) else ""
+            for member in members:
+                name = member.filename[len(prefix):] if member.filename.startswith(prefix) else ""
+                if not pattern.match(name):
+                    continue
+                if member.file_size > NOTEBOOK_LIMIT:
+                    found[name] = f"it is larger than {NOTEBOOK_LIMIT >> 20} MB unpacked"
+                    continue
+                with archive.open(member) as stream:
+                    data = stream.read(NOTEBOOK_LIMIT + 1)
+                found[name] = data if len(data) <= NOTEBOOK_LIMIT else f"it is larger than {NOTEBOOK_LIMIT >> 20} MB unpacked"
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError) as error:
+        return {}, f"{entry.name} is not a zip file that can be read ({type(error).__name__}: {error})"
+    return found, ""
+
+
+def parse_notebook(data: bytes | str) -> tuple[list, str]:
+    """Return a notebook's cells, or a sentence saying why there are none."""
+    if isinstance(data, str):
+        return [], data
+    try:
+        notebook = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return [], "it is not UTF-8 text"
+    except json.JSONDecodeError as error:
+        return [], f"it is not valid JSON ({error.msg} at line {error.lineno})"
+    except (ValueError, RecursionError) as error:
+        return [], f"it is not valid JSON ({type(error).__name__})"
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        return [], "it is not a notebook (no list of cells)"
+    return notebook["cells"], ""
+
+
+def chapter_notebook(notebooks: dict[str, bytes | str], chapter: chapters.Chapter) -> tuple[bytes | str | None, str]:
+    """Pick a chapter's notebook: its own name, else the only NN_*.ipynb of that chapter."""
+    if chapter.filename in notebooks:
+        return notebooks[chapter.filename], chapter.filename
+    others = sorted(name for name in notebooks if name.startswith(f"{chapter.number}_"))
+    if len(others) == 1:
+        return notebooks[others[0]], others[0]
+    if others:
+        return f"there are {len(others)} notebooks for chapter {chapter.number} ({', '.join(others)}) and none is " \
+               f"named {chapter.filename}", ""
+    return None, ""
+
+
+# ---- screening an answer's text ----------------------------------------------------------------------
+
+# names an answer to these exercises never needs, and that reach into the grader, the interpreter or the system
+SCREENED_NAMES = {
+    "_pytest", "pytest", "pluggy", "workbook", "conftest", "importlib", "__import__", "ctypes", "gc", "_getframe",
+    "currentframe", "_current_frames", "walk_stack", "walk_tb", "f_back", "f_locals", "f_globals", "f_builtins",
+    "tb_frame", "gi_frame", "cr_frame", "__globals__", "__code__", "__closure__", "__subclasses__", "__builtins__",
+    "builtins", "settrace", "setprofile", "subprocess", "atexit", "_exit", "co_filename", "CodeType", "FunctionType",
+}
+BUILTINS_RUNNING_TEXT = {"exec", "eval", "compile", "breakpoint"}
+SCREENED_IN_STRINGS = ("_pytest", "pytest", "pluggy", "workbook", "__globals__", "__code__", "__builtins__",
+                       "__subclasses__", "__import__", "f_back", "f_locals", "tb_frame", "ctypes", "sys.modules")
+
+
+def screen(text: str) -> str:
+    """Return why an answer's text reaches into the grader (a name it uses), or "" when it does not."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        # a syntax error: the check says so; the words still say whether it tried
+        tokens = [tokenize.TokenInfo(tokenize.NAME, word, (0, 0), (0, 0), "") for word in re.findall(r"\w+", text)]
+    previous = None
+    for token in tokens:
+        if token.type == tokenize.NAME:
+            if token.string in SCREENED_NAMES:
+                return f"uses `{token.string}`, which no answer needs and which reaches into the grader"
+            if token.string in BUILTINS_RUNNING_TEXT and not (previous and previous.string == "."):
+                return f"calls `{token.string}`, which runs code from text"
+            if token.string == "modules" and previous and previous.string == "." and "sys" in text:
+                return "uses `sys.modules`, which reaches into the grader"
+        elif token.type == tokenize.STRING:
+            hit = next((word for word in SCREENED_IN_STRINGS if word in token.string), None)
+            if hit:
+                return f"names `{hit}` in a string, which reaches into the grader"
+        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+            previous = token
+    return ""
+
+
+def answer_texts(cells: list, exercise: chapters.Exercise) -> tuple[dict[int, str], str, str]:
+    """Return an exercise's answer texts from a submitted notebook's cells by solution cell, or a status and why not."""
+    reference_cells = folders.cells_of(exercise.chapter)
+    texts = {}
+    for index in exercise.solution_cells:
+        wanted = grade_id(reference_cells[index])
+        path = chapters.writefile_cell(reference_cells[index])[0]
+        found = [cell for cell in cells if grade_id(cell) == wanted]
+        if not found:
+            return {}, "missing", f"The notebook has no exercise cell `{wanted}` (for {path}): was it deleted?"
+        if len(found) > 1:
+            return {}, "error", f"The notebook has {len(found)} cells named `{wanted}`: keep only the exercise's own."
+        try:
+            written = chapters.writefile_cell(found[0])
+        except (AttributeError, TypeError):
+            written = None
+        if not written or written[0] != path:
+            return {}, "failed", (f"The exercise cell `{wanted}` no longer starts with `%%writefile {path}`, "
+                                  "so it writes no answer: put that line back at its top.")
+        texts[index] = chapters.file_text(written[1])
+    return texts, "", ""
+
+
+# ---- running the jobs --------------------------------------------------------------------------------
+
+
+def tree_digest(*roots: Path) -> str:
+    """Return one digest of every file under the roots (names and bytes), to prove that nothing changed them."""
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+class Grader:
+    """One grading run: a workspace, verified copies of the library and tests, and the worker processes."""
+
+    def __init__(self, submissions: Path, out: Path, jobs: int, timeout: float):
+        self.submissions, self.out, self.jobs, self.timeout = submissions.resolve(), out.resolve(), jobs, timeout
+        self.workspace = Path(tempfile.mkdtemp(prefix="workbook-grade-")).resolve()
+        self.library = self.workspace / "library"
+        self.tests = self.workspace / "tests"
+        shutil.copytree(chapters.ROOT / "workbook", self.library / "workbook",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(chapters.CHECKS, self.tests / "checks", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(chapters.HIDDEN, self.tests / "hidden", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        self.digest = tree_digest(self.library, self.tests)
+        self.originals = tree_digest(chapters.ROOT / "workbook", chapters.CHECKS, chapters.HIDDEN)
+        self.bases: dict[str, Path] = {}
+        self.counter = itertools.count()
+        self.log: list[str] = []
+        self.workers: list[Worker] = []
+        self.protected = [self.submissions, self.out, self.workspace, chapters.SOLUTIONS, chapters.ROOT / "tests",
+                          chapters.NOTEBOOKS, chapters.ROOT / "workbook"]
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        shutil.rmtree(self.workspace, ignore_errors=True)
+
+    def base(self, exercise: chapters.Exercise) -> Path:
+        if exercise.id not in self.bases:
+            folder = self.workspace / "base" / exercise.id
+            folder.mkdir(parents=True)
+            build_base(folder, exercise)
+            self.bases[exercise.id] = folder
+        return self.bases[exercise.id]
+
+    def job_folder(self, exercise: chapters.Exercise, texts: dict[int, str]) -> Path:
+        """Copy the exercise's blank folder and write the student's answers into it."""
+        folder = self.workspace / "jobs" / str(next(self.counter))
+        shutil.copytree(self.base(exercise), folder)
+        chapter = chapters.chapter(exercise.chapter)
+        for index, text in texts.items():
+            path = next(w.path for w in chapter.files if w.cell_index == index)
+            reference.write(folder, path, text)
+        return folder
+
+    def request(self, job: Job) -> dict:
+        chapter = chapters.chapter(job.exercise.chapter)
+        tests = self.tests / ("hidden" if job.hidden else "checks")
+        return {
+            "folder": str(job.folder), "exercise": job.exercise.id, "timeout": self.timeout,
+            "test_file": str(tests / chapter.check_file().name),
+            "guard": {"protected": [str(p) for p in self.protected], "readable": [str(self.library)], "memory": MEMORY_LIMIT,
+                      "settings_file": str(self.tests / "checks" / "pytest.ini")},
+        }
+
+    def start_worker(self, number: int) -> Worker:
+        home = self.workspace / f"worker-{number}"
+        (home / "tmp").mkdir(parents=True, exist_ok=True)
+        environment = {"PATH": os.defpath, "HOME": str(home), "TMPDIR": str(home / "tmp"), "LANG": "C.UTF-8",
+                       "PYTHONDONTWRITEBYTECODE": "1"}
+        return Worker(command=[sys.executable, "-I", "-c", BOOT, str(self.library)], environment=environment, cwd=home)
+
+    def run_all(self, jobs: list[Job], progress) -> None:
+        """Run the jobs on the workers, in parallel, and store each one's CheckRun."""
+        pending: queue.Queue = queue.Queue()
+        for job in jobs:
+            pending.put(job)
+
+        def work(worker: Worker) -> None:
+            while True:
+                try:
+                    job = pending.get_nowait()
+                except queue.Empty:
+                    return
+                job.run = self.run_one(worker, job)
+                if job.hidden:  # the last run on this folder
+                    shutil.rmtree(job.folder, ignore_errors=True)
+                progress()
+
+        while len(self.workers) < min(self.jobs, len(jobs)):
+            self.workers.append(self.start_worker(len(self.workers)))
+            self.workers[-1].start()  # all start loading their libraries at once
+        threads = [threading.Thread(target=work, args=(worker,), daemon=True) for worker in self.workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def run_one(self, worker: Worker, job: Job) -> CheckRun:
+        payload = self.request(job)
+        for attempt in range(2):
+            try:
+                answer = worker.request(payload, self.timeout)
+            except TimeoutError:
+                return CheckRun(job.exercise.id, timed_out=True)
+            if answer is not None:
+                return CheckRun.from_dict(answer)
+            errors = worker.startup_error()
+            worker.stop()
+            if attempt and errors:
+                self.log.append(f"a grading worker could not start: {errors}")
+        return CheckRun(job.exercise.id, crash="the grading process ended while it ran this exercise")
+
+
+# ---- grading the class -------------------------------------------------------------------------------
+
+
+def students_in(submissions: Path) -> list[tuple[str, Path]]:
+    """Return (student id, folder or zip) for every submission, in name order."""
+    if not submissions.is_dir():
+        raise SubmissionsError(f"{submissions} is not a folder of submissions (one folder or .zip per student).")
+    found: dict[str, Path] = {}
+    for entry in sorted(submissions.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            found[entry.name] = entry
+        elif entry.suffix.lower() == ".zip" and entry.is_file() and not entry.is_symlink():
+            found.setdefault(entry.stem, entry)
+    return sorted(found.items())
+
+
+def grade_class(submissions: Path, out: Path, jobs: int | None = None, timeout: float = 60.0) -> int:
+    """Grade every submission; write OUT/grades.csv and OUT/feedback/<student>.html; return the exit status."""
+    jobs = jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    students = students_in(submissions)
+    if out.resolve().is_relative_to(submissions.resolve()):
+        raise SubmissionsError(f"The output folder {out} is inside the submissions: choose a folder outside it.")
+    started = time.monotonic()
+    grader = Grader(submissions, out, int(jobs), timeout)
+    try:
+        results = grade(grader, students)
+    finally:
+        grader.close()
+    changed = tree_digest(chapters.ROOT / "workbook", chapters.CHECKS, chapters.HIDDEN) != grader.originals
+    write_report(out, results, grader.log)
+    seconds = time.monotonic() - started
+    print(f"graded {len(students)} submissions ({len(results)} exercise grades) in {seconds:.1f} s: "
+          f"{out / 'grades.csv'}, {out / 'feedback'}/", file=sys.stderr)
+    if changed:
+        print("WARNING: the workbook's own files changed while grading: compare them with git.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def grade(grader: Grader, students: list[tuple[str, Path]]) -> list[Result]:
+    """Grade each student's exercises: public checks for all, hidden tests for those whose public checks pass."""
+    all_chapters = chapters.all_chapters()
+    points = {e: p for c in all_chapters for e, p in declared(c.check_file(), "POINTS").items()}
+    needs = {e: n for c in all_chapters for e, n in declared(c.check_file(), "NEEDS").items()}
+    cells_for = {e.id: answer_cells(e, needs) for c in all_chapters for e in c.exercises}
+    results: dict[tuple[str, str], Result] = {}
+    public: list[Job] = []
+    for student, entry in students:
+        notebooks, problem = notebooks_of(entry)
+        texts_by_exercise: dict[str, dict[int, str]] = {}
+        for chapter in all_chapters:
+            data, name = chapter_notebook(notebooks, chapter) if not problem else (problem, "")
+            cells, why = parse_notebook(data) if data is not None else ([], "")
+            for exercise in chapter.exercises:
+                result = results[(student, exercise.id)] = Result(student, exercise.id, points[exercise.id])
+                if data is None:
+                    result.lines = [f"No notebook for chapter {chapter.number} ({chapter.filename}) was submitted."]
+                    continue
+                if why:
+                    result.status = "error"
+                    result.lines = [f"{name or chapter.filename} cannot be graded: {why}."]
+                    continue
+                texts, status, message = answer_texts(cells, exercise)
+                if status:
+                    result.status, result.lines = status, [message]
+                    continue
+                texts_by_exercise[exercise.id] = texts
+        for chapter in all_chapters:
+            for exercise in chapter.exercises:
+                own = texts_by_exercise.get(exercise.id)
+                if own is None:
+                    continue
+                result = results[(student, exercise.id)]
+                reason = next(filter(None, (screen(text) for text in own.values())), "")
+                if reason:
+                    result.status, result.lines = "flagged", [f"Exercise {exercise.id}: your answer {reason}."]
+                    continue
+                texts = dict(own)
+                for need in needs.get(exercise.id, []):
+                    texts.update(texts_by_exercise.get(need, {}))
+                texts = {i: t for i, t in texts.items() if i in cells_for[exercise.id]}
+                public.append(Job(student, exercise, grader.job_folder(exercise, texts)))
+    progress = Progress(len(public))
+    grader.run_all(public, progress.step)
+    hidden = []
+    for job in public:
+        result = results[(job.student, job.exercise.id)]
+        judge_public(result, job.run)
+        if result.status == "passed":
+            hidden.append(Job(job.student, job.exercise, job.folder, hidden=True))
+    progress.more(len(hidden))
+    grader.run_all(hidden, progress.step)
+    progress.close()
+    for job in hidden:
+        judge_hidden(results[(job.student, job.exercise.id)], job.run, grader.log)
+    for (student, exercise_id), result in results.items():
+        building_on = [n for n in needs.get(exercise_id, []) if results[(student, n)].status != "passed"]
+        if result.status != "passed" and building_on:
+            result.lines.append(f"Exercise {exercise_id} builds on {', '.join(building_on)}, which "
+                                f"{'does' if len(building_on) == 1 else 'do'} not pass: fix "
+                                f"{'it' if len(building_on) == 1 else 'them'} first.")
+        result.points = result.max_points if result.status == "passed" else 0
+    return list(results.values())
+
+
+def judge_public(result: Result, run: CheckRun) -> None:
+    """Set an exercise's status and feedback from its public checks: the same verdict as the learner's check()."""
+    try:
+        passed, text = verdict(run)
+    except WorkbookBug as error:
+        result.status, result.lines = "error", [f"The grader could not run the checks of {result.exercise}: {error}"]
+        return
+    result.lines = text.splitlines() + [f"Note: your code raised a warning: {w}" for w in run.warnings]
+    if run.flagged:
+        result.status = "flagged"
+    elif passed:
+        result.status = "passed"
+    elif run.timed_out or run.crash:
+        result.status = "error"
+    else:
+        result.status = "failed"
+
+
+def judge_hidden(result: Result, run: CheckRun, log: list[str]) -> None:
+    """Count the hidden tests that passed; nothing they or the code under them printed or raised is kept."""
+    if run.flagged:
+        result.status = "flagged"
+        result.hidden = "The grader stopped your code while the hidden tests ran."
+        log.append(f"{result.student} {result.exercise} (hidden tests): {run.flagged}")
+        return
+    total = len(run.tests)
+    passed = sum(test.outcome == "passed" for test in run.tests)
+    if run.timed_out or run.crash or run.interruption or not total:
+        result.status = "error" if (run.timed_out or run.crash) else "failed"
+        result.hidden = "The hidden tests could not finish."
+        return
+    result.hidden = f"{passed} of {total} hidden tests passed."
+    if not run.passed:
+        result.status = "failed"
+
+
+class Progress:
+    """A progress bar on stderr (tqdm), counting exercise runs."""
+
+    def __init__(self, total: int):
+        from tqdm import tqdm
+
+        self.lock = threading.Lock()
+        self.bar = tqdm(total=total, unit="run", desc="grading", file=sys.stderr, disable=None, dynamic_ncols=True)
+
+    def step(self) -> None:
+        with self.lock:
+            self.bar.update(1)
+
+    def more(self, count: int) -> None:
+        with self.lock:
+            self.bar.total += count
+            self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+# ---- the report --------------------------------------------------------------------------------------
+
+
+def safe_name(student: str) -> str:
+    """Return a file name for a student's feedback: letters, digits, dot, dash and underscore only."""
+    return re.sub(r"[^\w.-]", "_", student, flags=re.ASCII).strip(".") or "student"
+
+
+def write_report(out: Path, results: list[Result], log: list[str]) -> None:
+    """Write grades.csv and one feedback page per student; a previous run's report is moved aside first."""
+    out.mkdir(parents=True, exist_ok=True)
+    previous = [p for p in (out / "grades.csv", out / "feedback", out / "grading-log.txt") if p.exists()]
+    if previous:
+        backup = out / f"previous-{time.strftime('%Y%m%d-%H%M%S')}"
+        backup.mkdir(exist_ok=True)
+        for path in previous:
+            shutil.move(str(path), backup / path.name)
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as stream:
+        table = csv.writer(stream)
+        table.writerow(["student", "exercise", "points", "max_points", "status"])
+        for result in results:
+            # a spreadsheet runs a cell that starts with = + - @: a student's id must stay text
+            student = "'" + result.student if result.student[:1] in "=+-@" else result.student
+            table.writerow([student, result.exercise, result.points, result.max_points, result.status])
+    feedback = out / "feedback"
+    feedback.mkdir()
+    by_student: dict[str, list[Result]] = {}
+    for result in results:
+        by_student.setdefault(result.student, []).append(result)
+    for student, rows in by_student.items():
+        (feedback / f"{safe_name(student)}.html").write_text(feedback_page(student, rows), encoding="utf-8")
+    (out / "grading-log.txt").write_text("\n".join(log) + ("\n" if log else ""), encoding="utf-8")
+
+
+def feedback_page(student: str, rows: list[Result]) -> str:
+    """Return a student's feedback page: each exercise's points, status, verdict lines and hidden tests' count."""
+    total, most = sum(r.points for r in rows), sum(r.max_points for r in rows)
+    parts = [
+        "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Feedback for {html.escape(student)}</title>",
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto}pre{white-space:pre-wrap;"
+        "background:#f6f6f6;padding:.5rem}.passed{color:#176b2c}.failed,.error,.flagged,.missing{color:#a4161a}</style>",
+        "</head><body>", f"<h1>Feedback for {html.escape(student)}</h1>", f"<p>Total: {total} of {most} points.</p>",
+    ]
+    for row in rows:
+        parts.append(f'<h2>Exercise {html.escape(row.exercise)}: {row.points} of {row.max_points} points, '
+                     f'<span class="{row.status}">{row.status}</span></h2>')
+        if row.lines:
+            parts.append(f"<pre>{html.escape(chr(10).join(row.lines))}</pre>")
+        if row.hidden:
+            parts.append(f"<p>Hidden tests: {html.escape(row.hidden)}</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
