@@ -496,7 +496,7 @@ def grade(grader: Grader, students: list[tuple[str, Path]]) -> list[Result]:
         judge_hidden(results[(job.student, job.exercise.id)], job.run, grader.log)
     for (student, exercise_id), result in results.items():
         building_on = [n for n in needs.get(exercise_id, []) if results[(student, n)].status != "passed"]
-        if result.status != "passed" and building_on:
+        if result.status in ("failed", "error") and building_on:
             result.lines.append(f"Exercise {exercise_id} builds on {', '.join(building_on)}, which "
                                 f"{'does' if len(building_on) == 1 else 'do'} not pass: fix "
                                 f"{'it' if len(building_on) == 1 else 'them'} first.")

@@ -72,9 +72,11 @@ def is_verdict_module(name: str) -> bool:
                for prefix in VERDICT_MODULES)
 
 
-def snapshot() -> dict[str, dict[str, object]]:
-    """Record the classes, functions and modules that the verdict's modules hold by name."""
-    taken = {}
+def snapshot() -> dict[tuple[str, object], dict[str, object]]:
+    """Record what the verdict's modules, and the classes they define, hold by name: their functions and classes.
+
+    Setting a class's attribute raises no audit event, so a patched method is found by comparing after the run."""
+    taken: dict[tuple[str, object], dict[str, object]] = {}
     for name, module in list(sys.modules.items()):
         if module is None or not any(name == m or name.startswith(m + ".") for m in SNAPSHOT_MODULES):
             continue
@@ -82,18 +84,25 @@ def snapshot() -> dict[str, dict[str, object]]:
             values = dict(vars(module))
         except TypeError:
             continue
-        taken[name] = {key: value for key, value in values.items()
-                       if callable(value) or isinstance(value, types.ModuleType)}
+        taken[(name, module)] = {key: value for key, value in values.items() if watched(value)}
+        for value in values.values():
+            if isinstance(value, type) and getattr(value, "__module__", None) == name:
+                taken[(f"{name}.{value.__qualname__}", value)] = {
+                    key: member for key, member in vars(value).items() if watched(member)}
     return taken
 
 
-def changed_since(taken: dict[str, dict[str, object]]) -> str:
-    """Return the first module-level name that now holds something else than in the snapshot, or ""."""
-    for name, values in taken.items():
-        module = sys.modules.get(name)
-        if module is None:
-            return f"removed the module {name}"
-        current = vars(module)
+def watched(value) -> bool:
+    """Tell whether a value is code (a function, class, method or module), whose replacement would change behaviour."""
+    return callable(value) or isinstance(value, (types.ModuleType, classmethod, staticmethod, property))
+
+
+def changed_since(taken: dict[tuple[str, object], dict[str, object]]) -> str:
+    """Return the first name that now holds something else than in the snapshot, or ""."""
+    for (name, owner), values in taken.items():
+        if isinstance(owner, types.ModuleType) and sys.modules.get(name) is not owner:
+            return f"replaced the module {name}"
+        current = vars(owner)
         allowed = REBOUND_DURING_RUN.get(name, ())
         for key, value in values.items():
             if key not in allowed and current.get(key) is not value:

@@ -1,0 +1,266 @@
+"""`python -m workbook grade`: honest verdicts for a class, and none for a submission that cheats or breaks."""
+
+import csv
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import ALL_EXERCISES
+from submissions import (blank_text, notebook, solved_text, whole_workbook, with_answer, with_cell_source,
+                         with_extra_cell, write_student)
+from workbook import chapters, grading
+from workbook.__main__ import main
+
+CHAPTER_01 = chapters.chapter("01").filename
+HIDDEN_01 = (chapters.HIDDEN / "test_01_flask.py").read_text(encoding="utf-8")
+# a public test of 01.1 that the hidden file lacks: how a submission could tell which run it is in
+PUBLIC_ONLY = "def test_book_page_shows_the_book"
+assert PUBLIC_ONLY not in HIDDEN_01
+
+# module-level code a student puts in front of 01.1's answer; {other} is another student's notebook
+HOSTILE = {
+    "patches_callinfo": ("import sys\nrunner = sys.__dict__['modu' + 'les']['_py' + 'test.runner']\n"
+                         "runner.CallInfo.from_call = classmethod(lambda cls, *a, **k: None)\n"),
+    "patches_runtest": ("import sys\npython = sys.__dict__['modu' + 'les']['_py' + 'test.python']\n"
+                        "python.Function.runtest = lambda self: None\n"),
+    "rebinds_pytest_function": ("import sys\nrunner = sys.__dict__['modu' + 'les']['_py' + 'test.runner']\n"
+                                "real = runner.call_and_report\n"
+                                "def call_and_report(item, when, log=True, **kw):\n"
+                                "    item.runtest = lambda: None\n"
+                                "    return real(item, when, log, **kw)\n"
+                                "runner.call_and_report = call_and_report\n"),
+    "plain_import_of_pytest": "import _pytest.runner\n_pytest.runner.CallInfo.from_call = None\n",
+    "appends_to_conftest": (f"with open(bytes.fromhex({str(chapters.CHECKS / 'conftest.py').encode().hex()!r}).decode(), 'a') as f:\n"
+                            "    f.write('\\ndef py' + 'test_runtest_call(item):\\n    item.runtest = lambda: None\\n')\n"),
+    "writes_into_the_library": ("import sys, pathlib\nlibrary = pathlib.Path(sys.__dict__['modu' + 'les']['work' + 'book']"
+                                ".__file__).parent\n(library / 'learner.py').write_text('')\n"),
+    "reads_the_solutions": f"ANSWER = open({str(chapters.SOLUTIONS / CHAPTER_01)!r}).read()\n",
+    "reads_another_submission": "ANSWER = open(bytes.fromhex({other!r}).decode()).read()\n",
+    "sets_pytest_addopts": "import os\nos.environ['PYTEST_ADDOPTS'] = '-p no:terminal --co'\n",
+    "forks_forever": "import os\nwhile True:\n    os.fork()\n",
+    "loops_forever": "while True:\n    pass\n",
+    "exits": "import sys\nsys.exit(0)\n",
+    "ends_the_process": "import os\ngetattr(os, '_ex' + 'it')(0)\n",
+    "prints_100_mb": "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * 1_000_000)\n",
+    "takes_a_frame": ("try:\n    raise ValueError\nexcept ValueError as error:\n"
+                      "    frame = getattr(error.__traceback__, 'tb_' + 'frame')\n"),
+    "names_a_frame": "try:\n    raise ValueError\nexcept ValueError as error:\n    frame = error.__traceback__.tb_frame\n",
+}
+# hostile code in front of a correct answer: the points would be earned, but the run is void
+HOSTILE_BUT_SOLVED = {"appends_to_conftest", "patches_callinfo", "rebinds_pytest_function"}
+# smuggles the hidden tests out through an exception message, in the hidden run only
+SMUGGLER = (
+    "import glob\n"
+    "def _smuggle():\n"
+    "    text = open(glob.glob('../tests/test_*.py')[0]).read()\n"
+    f"    if {PUBLIC_ONLY!r} not in text:\n"
+    "        raise RuntimeError(text[:3000])\n"
+)
+
+
+def digest(*roots: Path) -> str:
+    found = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                found.update(str(path).encode() + path.read_bytes())
+    return found.hexdigest()
+
+
+def grades(out: Path) -> dict[tuple[str, str], dict]:
+    with open(out / "grades.csv", newline="", encoding="utf-8") as stream:
+        return {(row["student"], row["exercise"]): row for row in csv.DictReader(stream)}
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """Grade one class of chapter 01 submissions: honest, blank, broken and hostile students."""
+    root = tmp_path_factory.mktemp("class")
+    submissions, out = root / "submissions", root / "out"
+    solved, blank = notebook("01", solved=True), notebook("01", solved=False)
+    write_student(submissions, "honest", {CHAPTER_01: solved})
+    write_student(submissions, "zipped", {CHAPTER_01: solved}, as_zip=True)
+    write_student(submissions, "aaa-blank-first", {CHAPTER_01: blank})
+    write_student(submissions, "zzz-blank-last", {CHAPTER_01: blank})
+    write_student(submissions, "redefines_check", {CHAPTER_01: with_extra_cell(
+        blank, "def check(exercise_id):\n    print(f'Exercise {exercise_id}: all checks passed. Well done!')\n")})
+    write_student(submissions, "catches_up", {CHAPTER_01: with_cell_source(blank, "01.1", 'catch_up("01.1")\n')})
+    write_student(submissions, "invalid_json", {CHAPTER_01: b'{"cells": [ this is not json'})
+    write_student(submissions, "no_notebook", {"notes.txt": b"I forgot"})
+    write_student(submissions, "warns", {CHAPTER_01: with_answer(
+        solved, "01.1", "import warnings\nwarnings.warn('a note from the student')\n" + solved_text("01.1"))})
+    write_student(submissions, "smuggles_hidden_tests", {CHAPTER_01: with_answer(
+        solved, "01.1", solved_text("01.1").replace("    found = find_book(book_id)", "    _smuggle()\n    found = find_book(book_id)")
+        .replace("bp = Blueprint", SMUGGLER + "\n\nbp = Blueprint"))})
+    write_student(submissions, "=HYPERLINK(<script>)", {CHAPTER_01: blank})
+    other = str(submissions / "honest" / CHAPTER_01).encode().hex()
+    for name, code in HOSTILE.items():
+        answer = (solved_text if name in HOSTILE_BUT_SOLVED else blank_text)("01.1")
+        write_student(submissions, name, {CHAPTER_01: with_answer(blank, "01.1", code.format(other=other) + answer)})
+    guarded = (chapters.ROOT / "workbook", chapters.CHECKS, chapters.HIDDEN, chapters.SOLUTIONS, chapters.NOTEBOOKS)
+    before, given = digest(*guarded), digest(submissions)
+    status = main(["grade", str(submissions), "--out", str(out), "-j", "2", "--timeout", "10"])
+    return {"status": status, "out": out, "grades": grades(out), "unchanged": digest(*guarded) == before,
+            "submissions_unchanged": digest(submissions) == given}
+
+
+def feedback(graded_class, student: str) -> str:
+    return (graded_class["out"] / "feedback" / f"{grading.safe_name(student)}.html").read_text(encoding="utf-8")
+
+
+def test_grading_ends_well_and_changes_no_file_of_the_grader(graded_class):
+    assert graded_class["status"] == 0
+    assert graded_class["unchanged"], "a submission changed the workbook's own files"
+    assert graded_class["submissions_unchanged"], "grading changed a submission"
+
+
+def test_csv_has_one_row_per_student_and_exercise(graded_class):
+    rows = graded_class["grades"]
+    students = {student for student, _ in rows}
+    exercises = {e.id for e in ALL_EXERCISES}
+    assert {exercise for _, exercise in rows} == exercises
+    assert len(rows) == len(students) * len(exercises)
+    assert all(row["status"] in grading.STATUSES for row in rows.values())
+
+
+@pytest.mark.parametrize("student", ["honest", "zipped", "warns"])
+def test_a_solved_chapter_earns_every_point(graded_class, student):
+    rows = graded_class["grades"]
+    for exercise in chapters.chapter("01").exercises:
+        row = rows[(student, exercise.id)]
+        assert (row["status"], row["points"]) == ("passed", row["max_points"]), (exercise.id, feedback(graded_class, student))
+    assert rows[(student, "02.1")]["status"] == "missing"
+
+
+def test_a_warning_is_a_note_not_a_failure(graded_class):
+    assert "a note from the student" in feedback(graded_class, "warns")
+
+
+@pytest.mark.parametrize("student", ["aaa-blank-first", "zzz-blank-last", "redefines_check", "catches_up",
+                                     "=HYPERLINK(<script>)", *HOSTILE])
+def test_no_point_for_an_exercise_not_solved(graded_class, student):
+    rows = graded_class["grades"]
+    assert all(row["points"] == "0" for (who, _), row in rows.items() if who == student), feedback(graded_class, student)
+
+
+@pytest.mark.parametrize("student", sorted(set(HOSTILE) - {"exits", "loops_forever", "ends_the_process",
+                                                           "prints_100_mb", "sets_pytest_addopts"}))
+def test_tampering_is_flagged_with_its_reason(graded_class, student):
+    row = graded_class["grades"][(student, "01.1")]
+    assert row["status"] == "flagged", feedback(graded_class, student)
+    assert re.search(r"(stopped your code because it|your answer) \w+", feedback(graded_class, student))
+
+
+@pytest.mark.parametrize(("student", "status", "words"), [
+    ("loops_forever", "error", "time limit"),
+    ("ends_the_process", "error", "stopped before it could report"),
+    ("exits", "failed", "SystemExit: 0 (in bookshelf/main.py, line 2)"),
+    ("prints_100_mb", "failed", "File too large (in bookshelf/main.py"),
+    ("sets_pytest_addopts", "failed", "not started yet"),
+    ("catches_up", "failed", "%%writefile bookshelf/main.py"),
+    ("invalid_json", "error", "not valid JSON"),
+    ("no_notebook", "missing", "No notebook for chapter 01"),
+])
+def test_a_broken_submission_gets_a_clear_line(graded_class, student, status, words):
+    assert graded_class["grades"][(student, "01.1")]["status"] == status
+    assert words in feedback(graded_class, student)
+
+
+def test_a_blank_student_after_a_hostile_one_is_not_helped(graded_class):
+    """The conftest appender ran before the last blank student: that student still earns nothing."""
+    rows = graded_class["grades"]
+    assert [rows[("zzz-blank-last", e.id)]["status"] for e in chapters.chapter("01").exercises] == ["failed"] * 3
+
+
+def test_hidden_tests_are_counted_never_shown(graded_class):
+    page = feedback(graded_class, "smuggles_hidden_tests")
+    assert graded_class["grades"][("smuggles_hidden_tests", "01.1")]["status"] == "failed"
+    assert re.search(r"Hidden tests: 0 of \d+ hidden tests passed", page)
+    for line in HIDDEN_01.splitlines():
+        if len(line.strip()) > 25:
+            assert html_escape(line.strip()) not in page and line.strip() not in page, line
+    assert re.search(r"Hidden tests: (\d+) of \1 hidden tests passed", feedback(graded_class, "honest"))
+
+
+def test_feedback_escapes_and_the_csv_keeps_an_id_as_text(graded_class):
+    assert "<script>" not in feedback(graded_class, "=HYPERLINK(<script>)")
+    assert ("'=HYPERLINK(<script>)", "01.1") in graded_class["grades"]
+
+
+def test_public_verdict_is_the_learners_own(graded_class):
+    """The feedback for a public check is what check() prints in the notebook."""
+    page = feedback(graded_class, "aaa-blank-first")
+    assert "Exercise 01.1: not started yet. bookshelf/main.py, line" in page
+    assert "Exercise 01.1: all 3 checks passed. Well done!" in feedback(graded_class, "honest")
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def test_the_whole_workbook_solved_earns_everything_and_blank_nothing(tmp_path):
+    """Every chapter's answers, hidden tests included, pass through the grader; the blank workbook earns 0."""
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    write_student(submissions, "solved", whole_workbook(solved=True))
+    write_student(submissions, "blank", whole_workbook(solved=False))
+    assert main(["grade", str(submissions), "--out", str(out), "-j", "2"]) == 0
+    rows = grades(out)
+    for exercise in ALL_EXERCISES:
+        assert rows[("solved", exercise.id)]["status"] == "passed", (exercise.id, (out / "feedback" / "solved.html").read_text())
+        assert rows[("blank", exercise.id)]["status"] == "failed", exercise.id
+        assert rows[("blank", exercise.id)]["points"] == "0"
+
+
+def test_an_exercise_that_builds_on_a_failing_one_says_so(tmp_path):
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    book = with_answer(notebook("01", solved=True), "01.1", blank_text("01.1"))
+    write_student(submissions, "student", {CHAPTER_01: book})
+    assert main(["grade", str(submissions), "--out", str(out), "-j", "2"]) == 0
+    rows = grades(out)
+    assert [rows[("student", e)]["status"] for e in ("01.1", "01.2", "01.3")] == ["failed", "passed", "failed"]
+    assert "Exercise 01.3 builds on 01.1, which does not pass: fix it first." in (out / "feedback" / "student.html").read_text()
+
+
+def test_a_missing_folder_is_one_sentence(tmp_path, capsys):
+    assert main(["grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 1
+    assert "is not a folder of submissions" in capsys.readouterr().err
+
+
+def test_no_reference_answer_is_screened_out():
+    """The screen for grader-reaching names passes every answer and every given cell of the workbook."""
+    for chapter in chapters.all_chapters():
+        for book in (notebook(chapter.number, solved=True), notebook(chapter.number, solved=False)):
+            for cell in book["cells"]:
+                if cell["cell_type"] == "code" and chapters.writefile_cell(cell):
+                    assert grading.screen(chapters.writefile_cell(cell)[1]) == "", chapters.source(cell)[:200]
+
+
+def test_correct_answers_in_other_words_are_not_screened_out():
+    """Every CORRECT answer of tests/answers passes the screen: it never fails an answer for its words."""
+    from test_answers import cases
+
+    checked = 0
+    for param in cases("CORRECT"):
+        _, answer = param.values
+        for part in answer if isinstance(answer, tuple) else (answer,):
+            assert grading.screen(part) == "", part[:200]
+            checked += 1
+    assert checked >= 2 * len(ALL_EXERCISES)
+
+
+@pytest.mark.parametrize("code", [
+    "import pytest", "from _pytest import runner", "import gc", "x = __import__('os')", "exec('1')",
+    "import sys\nsys.modules['x'] = 1", "getattr(error, '__globals__')", "import importlib",
+    "import os\nos._exit(0)", "frame = error.__traceback__.tb_frame",
+])
+def test_the_screen_catches_the_plain_ways_into_the_grader(code):
+    assert grading.screen(code)
+
+
+def test_the_screen_ignores_comments_and_attribute_calls():
+    assert grading.screen("# checked with pytest\npattern = re.compile('x')\nvalue = obj.eval\n") == ""
