@@ -1,6 +1,5 @@
 """Every exercise's check passes on the solution and fails on the blank student version."""
 
-import ast
 import json
 
 import nbformat
@@ -8,6 +7,7 @@ import pytest
 
 from helpers import ALL_EXERCISES, folder_at_check, run, write_files
 from workbook import chapters, reference
+from workbook.grading import declared
 
 
 def test_every_chapter_has_exercises():
@@ -57,14 +57,6 @@ def test_chapter_passes_its_checks_with_earlier_exercises_blank(tmp_path, chapte
     for exercise in chapter.exercises:
         passed, text = run(tmp_path, exercise.id)
         assert passed, f"{exercise.id} with {sorted(blanks)} blank:\n{text}"
-
-
-def declared(check_file, name: str) -> dict:
-    """Return a dict literal a check file declares at its top level (POINTS, NEEDS), without importing the file."""
-    for node in ast.parse(check_file.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [name]:
-            return ast.literal_eval(node.value)
-    raise AssertionError(f"{check_file.name} declares no {name}")
 
 
 @pytest.mark.parametrize("chapter", chapters.all_chapters(), ids=lambda c: c.name)

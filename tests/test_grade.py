@@ -44,6 +44,7 @@ HOSTILE = {
     "loops_forever": "while True:\n    pass\n",
     "exits": "import sys\nsys.exit(0)\n",
     "ends_the_process": "import os\ngetattr(os, '_ex' + 'it')(0)\n",
+    "eats_memory": "HOARD = bytearray(8 << 30)\n",
     "prints_100_mb": "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * 1_000_000)\n",
     "takes_a_frame": ("try:\n    raise ValueError\nexcept ValueError as error:\n"
                       "    frame = getattr(error.__traceback__, 'tb_' + 'frame')\n"),
@@ -147,7 +148,7 @@ def test_no_point_for_an_exercise_not_solved(graded_class, student):
 
 
 @pytest.mark.parametrize("student", sorted(set(HOSTILE) - {"exits", "loops_forever", "ends_the_process",
-                                                           "prints_100_mb", "sets_pytest_addopts"}))
+                                                           "prints_100_mb", "sets_pytest_addopts", "eats_memory"}))
 def test_tampering_is_flagged_with_its_reason(graded_class, student):
     row = graded_class["grades"][(student, "01.1")]
     assert row["status"] == "flagged", feedback(graded_class, student)
@@ -159,6 +160,7 @@ def test_tampering_is_flagged_with_its_reason(graded_class, student):
     ("ends_the_process", "error", "stopped before it could report"),
     ("exits", "failed", "SystemExit: 0 (in bookshelf/main.py, line 2)"),
     ("prints_100_mb", "failed", "File too large (in bookshelf/main.py"),
+    ("eats_memory", "failed", "MemoryError"),
     ("sets_pytest_addopts", "failed", "not started yet"),
     ("catches_up", "failed", "%%writefile bookshelf/main.py"),
     ("invalid_json", "error", "not valid JSON"),

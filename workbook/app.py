@@ -77,8 +77,27 @@ class MigrateErrors(logging.Filter):
         return True
 
 
-def load_create_app(folder: Path):
-    """Import bookshelf from the folder afresh and return its create_app, or say what to fix."""
+def package_signature(folder: Path) -> tuple:
+    """Return what identifies the package's files as they are now: each file's path, size and modification time."""
+    found = []
+    for path in sorted((folder / PACKAGE).rglob("*.py")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+# the package a check imported last, by folder: its tests create many apps from files that do not change
+_imported: dict[Path, tuple[tuple, object, object]] = {}
+
+
+def load_create_app(folder: Path, reuse: bool = False):
+    """Import bookshelf from the folder afresh and return its create_app, or say what to fix.
+
+    With reuse, a package this process imported from the same, unchanged files is used again (as Flask's own test
+    suites do: one import, an app per test); a notebook's fresh_app() always reads the files anew."""
     folder = Path(folder).resolve()
     init = folder / PACKAGE / "__init__.py"
     if not init.exists():
@@ -86,6 +105,11 @@ def load_create_app(folder: Path):
             f"There is no {PACKAGE}/__init__.py in {folder}. Run the chapter's first code cell "
             "(start_chapter) and the %%writefile cells above this one, then try again."
         )
+    signature = package_signature(folder) if reuse else ()
+    if reuse and folder in _imported:
+        seen, package, create_app = _imported[folder]
+        if seen == signature and sys.modules.get(PACKAGE) is package:
+            return create_app
     forget_package(folder)
     if sys.path[:1] != [str(folder)]:
         sys.path.insert(0, str(folder))
@@ -120,6 +144,8 @@ def load_create_app(folder: Path):
             f"{PACKAGE}/__init__.py has no create_app() function. "
             "Write the application factory there (the %%writefile cell of chapter 01), then try again."
         )
+    if reuse:
+        _imported[folder] = (signature, package, create_app)
     return create_app
 
 

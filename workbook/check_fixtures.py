@@ -40,7 +40,7 @@ def folder(request) -> Path:
 @pytest.fixture
 def app(folder):
     """The learner's app, built by their create_app with the test configuration."""
-    return load_create_app(folder)(dict(TEST_CONFIG))
+    return load_create_app(folder, reuse=True)(dict(TEST_CONFIG))
 
 
 @pytest.fixture
