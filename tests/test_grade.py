@@ -44,19 +44,30 @@ HOSTILE = {
     "loops_forever": "while True:\n    pass\n",
     "exits": "import sys\nsys.exit(0)\n",
     "ends_the_process": "import os\ngetattr(os, '_ex' + 'it')(0)\n",
+    "raises_a_lone_surrogate": "raise RuntimeError(chr(0xD800))\n",
     "eats_memory": "HOARD = bytearray(8 << 30)\n",
     "prints_100_mb": "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * 1_000_000)\n",
     "takes_a_frame": ("try:\n    raise ValueError\nexcept ValueError as error:\n"
                       "    frame = getattr(error.__traceback__, 'tb_' + 'frame')\n"),
+    "logging_hands_a_frame": "import logging\nframe = getattr(logging, 'current' 'frame')()\n",
+    "registers_a_plugin": ("import os\nmodules = vars(getattr(os, 'sy' 's'))['mod' 'ules']\n"
+                           "config = vars(modules['_py' 'test.assertion.util'])['_con' 'fig']\n"
+                           "class Quiet:\n    def pytest_runtest_makereport(self, item, call):\n        call.excinfo = None\n"
+                           "if config is not None:\n    getattr(config, 'plugin' 'manager').register(Quiet())\n"),
+    "opens_a_folder_for_dir_fd": (f"import os\nroot = os.open({str(chapters.ROOT)!r}, os.O_RDONLY)\n"
+                                  "TEXT = os.read(os.open('tests/hid' 'den/test_01_flask.py', os.O_RDONLY, dir_fd=root), 99)\n"),
+    "climbs_out_with_dots": ("import os\nhere = os.open('.', os.O_RDONLY)\n"
+                             "os.open('../../../x', os.O_WRONLY | os.O_CREAT, dir_fd=here)\n"),
+    "writes_a_database_elsewhere": "import sqlite3\nsqlite3.connect('/tmp/elsewhere.sqlite').execute('create table t (x)')\n",
     "names_a_frame": "try:\n    raise ValueError\nexcept ValueError as error:\n    frame = error.__traceback__.tb_frame\n",
 }
 # hostile code in front of a correct answer: the points would be earned, but the run is void
 HOSTILE_BUT_SOLVED = {"appends_to_conftest", "patches_callinfo", "rebinds_pytest_function"}
 # smuggles the hidden tests out through an exception message, in the hidden run only
 SMUGGLER = (
-    "import glob\n"
+    "import glob, os\n"
     "def _smuggle():\n"
-    "    text = open(glob.glob('../tests/test_*.py')[0]).read()\n"
+    "    text = open(glob.glob(os.path.dirname(os.getcwd()) + '/tests/test_*.py')[0]).read()\n"
     f"    if {PUBLIC_ONLY!r} not in text:\n"
     "        raise RuntimeError(text[:3000])\n"
 )
@@ -97,6 +108,7 @@ def graded_class(tmp_path_factory):
         solved, "01.1", solved_text("01.1").replace("    found = find_book(book_id)", "    _smuggle()\n    found = find_book(book_id)")
         .replace("bp = Blueprint", SMUGGLER + "\n\nbp = Blueprint"))})
     write_student(submissions, "=HYPERLINK(<script>)", {CHAPTER_01: blank})
+    write_student(submissions, "lone_surrogate", {CHAPTER_01: with_answer(blank, "01.1", "# \ud800\n" + blank_text("01.1"))})
     other = str(submissions / "honest" / CHAPTER_01).encode().hex()
     for name, code in HOSTILE.items():
         answer = (solved_text if name in HOSTILE_BUT_SOLVED else blank_text)("01.1")
@@ -148,7 +160,8 @@ def test_no_point_for_an_exercise_not_solved(graded_class, student):
 
 
 @pytest.mark.parametrize("student", sorted(set(HOSTILE) - {"exits", "loops_forever", "ends_the_process",
-                                                           "prints_100_mb", "sets_pytest_addopts", "eats_memory"}))
+                                                           "prints_100_mb", "sets_pytest_addopts", "eats_memory",
+                                                           "raises_a_lone_surrogate"}))
 def test_tampering_is_flagged_with_its_reason(graded_class, student):
     row = graded_class["grades"][(student, "01.1")]
     assert row["status"] == "flagged", feedback(graded_class, student)
@@ -161,14 +174,29 @@ def test_tampering_is_flagged_with_its_reason(graded_class, student):
     ("exits", "failed", "SystemExit: 0 (in bookshelf/main.py, line 2)"),
     ("prints_100_mb", "failed", "File too large (in bookshelf/main.py"),
     ("eats_memory", "failed", "MemoryError"),
+    ("raises_a_lone_surrogate", "failed", "RuntimeError"),
     ("sets_pytest_addopts", "failed", "not started yet"),
     ("catches_up", "failed", "%%writefile bookshelf/main.py"),
     ("invalid_json", "error", "not valid JSON"),
     ("no_notebook", "missing", "No notebook for chapter 01"),
+    ("lone_surrogate", "error", "cannot be saved as UTF-8 text"),
 ])
 def test_a_broken_submission_gets_a_clear_line(graded_class, student, status, words):
     assert graded_class["grades"][(student, "01.1")]["status"] == status
     assert words in feedback(graded_class, student)
+
+
+@pytest.mark.parametrize(("student", "reason"), [
+    ("registers_a_plugin", "registered a pytest plugin"),
+    ("patches_runtest", "replaced _pytest.python.Function.runtest"),
+    ("rebinds_pytest_function", "changed what the test test_book_page_shows_the_book"),
+    ("appends_to_conftest", "wrote to " + str(chapters.CHECKS / "conftest.py")),
+    ("opens_a_folder_for_dir_fd", "read " + str(chapters.ROOT)),
+    ("takes_a_frame", "took a stack frame"),
+    ("plain_import_of_pytest", "your answer uses `_pytest`"),
+])
+def test_each_layer_of_the_guard_gives_its_own_reason(graded_class, student, reason):
+    assert reason in feedback(graded_class, student)
 
 
 def test_a_blank_student_after_a_hostile_one_is_not_helped(graded_class):
@@ -185,6 +213,10 @@ def test_hidden_tests_are_counted_never_shown(graded_class):
         if len(line.strip()) > 25:
             assert html_escape(line.strip()) not in page and line.strip() not in page, line
     assert re.search(r"Hidden tests: (\d+) of \1 hidden tests passed", feedback(graded_class, "honest"))
+
+
+def test_two_ids_that_share_a_file_name_keep_a_page_each():
+    assert len({grading.safe_name(name) for name in ("a b", "a_b", "a-b", "josé", "josè")}) == 5
 
 
 def test_feedback_escapes_and_the_csv_keeps_an_id_as_text(graded_class):
@@ -264,5 +296,6 @@ def test_the_screen_catches_the_plain_ways_into_the_grader(code):
     assert grading.screen(code)
 
 
-def test_the_screen_ignores_comments_and_attribute_calls():
-    assert grading.screen("# checked with pytest\npattern = re.compile('x')\nvalue = obj.eval\n") == ""
+def test_the_screen_ignores_comments_docstrings_and_attribute_calls():
+    text = '"""Seed data for the workbook, checked by pytest."""\n# checked with pytest\nfrom re import compile\n'
+    assert grading.screen(text + "pattern = compile('x')\nvalue = obj.eval\n") == ""

@@ -24,6 +24,13 @@ def positive(text: str) -> float:
     return int(value) if value.is_integer() else value
 
 
+def count(text: str) -> int:
+    """Read a whole number of at least 1 from the command line."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= 256:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, got {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command; a problem with the files is one sentence on stderr and exit status 1."""
     try:
@@ -43,7 +50,7 @@ def run(argv: list[str] | None) -> int:
     grade = commands.add_parser("grade", help="grade a folder of student submissions (one folder or .zip per student)")
     grade.add_argument("submissions", type=Path, help="a folder with one folder or .zip per student, named by the student's id")
     grade.add_argument("--out", type=Path, required=True, help="where grades.csv and feedback/ are written")
-    grade.add_argument("-j", "--jobs", type=positive, default=None, help="exercises graded at once (default: the core count)")
+    grade.add_argument("-j", "--jobs", type=count, default=None, help="exercises graded at once (default: the core count)")
     grade.add_argument("--timeout", type=positive, default=60.0, help="seconds one exercise's tests may run (default: 60)")
     bundle = commands.add_parser("bundle", help="write the zip a student gets: notebooks, helper library, public checks")
     bundle.add_argument("out", type=Path, help="the zip file to write")

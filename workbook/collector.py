@@ -57,19 +57,55 @@ def describe(error: BaseException, folder: Path, kind: str = FAILED) -> Problem:
     return Problem(kind, clip(message), where)
 
 
+def hooks_of(config) -> tuple:
+    """Return which plugins are registered and which functions implement each hook: what the verdict is made by."""
+    manager = config.pluginmanager
+    callers = sorted((name, caller) for name, caller in vars(manager.hook).items() if hasattr(caller, "get_hookimpls"))
+    return (frozenset(map(id, manager.get_plugins())),
+            tuple((name, tuple(id(impl.function) for impl in caller.get_hookimpls())) for name, caller in callers))
+
+
+# what a test item runs; a submission that rebinds one on the item decides its own outcome
+ITEM_PARTS = ("runtest", "setup", "teardown", "_obj", "obj", "ihook", "reportinfo", "repr_failure")
+
+
+def parts_of(item) -> dict[str, int]:
+    own = vars(item)
+    return {name: id(own[name]) for name in ITEM_PARTS if name in own}
+
+
 class Collector:
     """A pytest plugin that records each test's outcome, docstring and failure, and how the run ended."""
 
-    def __init__(self, folder: Path, run: CheckRun, migrate_errors: MigrateErrors):
-        self.folder, self.run, self.migrate_errors = folder, run, migrate_errors
+    def __init__(self, folder: Path, run: CheckRun, migrate_errors: MigrateErrors, watch: bool = False):
+        self.folder, self.run, self.migrate_errors, self.watch = folder, run, migrate_errors, watch
         self.by_name: dict[str, TestResult] = {}
         self.phases: dict[str, dict[str, str]] = {}
+        # grading: the plugins, hook functions and test items as collected, before the learner's code ran
+        self.config = None
+        self.hooks: tuple = ()
+        self.items: dict[str, tuple] = {}
+        self.finished = False
+
+    def tampered(self, nodeid: str = "") -> str:
+        """Say what the learner's code changed in pytest's plugins, hooks or this test's item, or ""."""
+        if self.config is None:
+            return ""
+        if hooks_of(self.config) != self.hooks:
+            return "registered a pytest plugin or changed pytest's hooks"
+        if nodeid in self.items and parts_of(self.items[nodeid][0]) != self.items[nodeid][1]:
+            return f"changed what the test {nodeid.rsplit('::', 1)[-1]} runs"
+        return ""
 
     def pytest_collectreport(self, report):
         if report.failed:
             self.run.collection_errors.append(text_of(report.longrepr)[-3000:])
 
     def pytest_collection_finish(self, session):
+        if self.watch:
+            self.config = session.config
+            self.hooks = hooks_of(session.config)
+            self.items = {item.nodeid: (item, parts_of(item)) for item in session.items}
         self.run.selected = len(session.items)
         for item in session.items:
             # the cases of a parametrized test share one entry: the learner reads one line per behaviour
@@ -100,6 +136,11 @@ class Collector:
 
     def pytest_runtest_logreport(self, report):
         self.phases.setdefault(report.nodeid, {})[report.when] = report.outcome
+        self.run.flagged = self.run.flagged or self.tampered(report.nodeid)
+
+    def pytest_sessionfinish(self, session):
+        self.run.flagged = self.run.flagged or self.tampered()
+        self.finished = True
 
     def pytest_keyboard_interrupt(self, excinfo):
         self.run.interruption = describe(excinfo.value, self.folder, kind=INTERRUPTED)
@@ -158,13 +199,18 @@ def run_pytest(request: dict, folder: Path) -> CheckRun:
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     migrate_errors = MigrateErrors(folder)
     logging.getLogger("flask_migrate").addFilter(migrate_errors)
-    collector = Collector(folder, run, migrate_errors)
+    collector = Collector(folder, run, migrate_errors, watch=bool(request.get("guard")))
     args = [
         request["test_file"], "--bookshelf", str(folder), "--exercise", request["exercise"],
         # the public checks' settings, and the conftest beside the test file (tests/checks or tests/hidden)
         "--rootdir", str(tests), "-c", str(settings), "--confcutdir", str(tests),
-        "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist", "-vv", "--no-header",
+        "-p", "no:cacheprovider", "-p", "no:debugging", "-p", "no:randomly",
+        # a learner reads the collector's own account of a failure: pytest's long tracebacks and its end-of-run
+        # garbage collection (for unraisable exceptions) cost more than half of a short check
+        "--tb=native", "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:xdist", "-vv", "--no-header",
     ]
     run.exit_code = int(pytest.main(args, plugins=[collector]))
     collector.finish()
+    if run.exit_code == 0 and collector.config is not None and not collector.finished:
+        run.flagged = run.flagged or "kept pytest from reporting the end of the run"
     return run

@@ -33,7 +33,7 @@ from . import folder as folders
 from .errors import WorkbookBug, WorkbookError
 from .learner import verdict
 from .results import CheckRun
-from .runner import GRACE, Worker
+from .runner import Worker
 
 STATUSES = ("passed", "failed", "missing", "error", "flagged")
 NOTEBOOK_LIMIT = 20 << 20  # bytes: a chapter notebook is well under 1 MB; anything bigger is not one
@@ -227,10 +227,13 @@ SCREENED_NAMES = {
     "currentframe", "_current_frames", "walk_stack", "walk_tb", "f_back", "f_locals", "f_globals", "f_builtins",
     "tb_frame", "gi_frame", "cr_frame", "__globals__", "__code__", "__closure__", "__subclasses__", "__builtins__",
     "builtins", "settrace", "setprofile", "subprocess", "atexit", "_exit", "co_filename", "CodeType", "FunctionType",
+    "__closure__", "cell_contents", "pluginmanager", "get_plugins", "hookimpl", "_reprcompare",
 }
-BUILTINS_RUNNING_TEXT = {"exec", "eval", "compile", "breakpoint"}
-SCREENED_IN_STRINGS = ("_pytest", "pytest", "pluggy", "workbook", "__globals__", "__code__", "__builtins__",
-                       "__subclasses__", "__import__", "f_back", "f_locals", "tb_frame", "ctypes", "sys.modules")
+# compile is left to the run's guard: `from re import compile` is an answer's own business
+BUILTINS_RUNNING_TEXT = {"exec", "eval", "breakpoint"}
+# in strings only the words no text of an answer holds: "workbook" or "pytest" may well be in a docstring
+SCREENED_IN_STRINGS = ("_pytest", "pluggy", "__globals__", "__code__", "__builtins__", "__subclasses__", "__import__",
+                       "__closure__", "cell_contents", "f_back", "f_locals", "tb_frame", "ctypes")
 
 
 def screen(text: str) -> str:
@@ -247,7 +250,7 @@ def screen(text: str) -> str:
                 return f"uses `{token.string}`, which no answer needs and which reaches into the grader"
             if token.string in BUILTINS_RUNNING_TEXT and not (previous and previous.string == "."):
                 return f"calls `{token.string}`, which runs code from text"
-            if token.string == "modules" and previous and previous.string == "." and "sys" in text:
+            if token.string == "modules" and previous and previous.string == ".":
                 return "uses `sys.modules`, which reaches into the grader"
         elif token.type == tokenize.STRING:
             hit = next((word for word in SCREENED_IN_STRINGS if word in token.string), None)
@@ -277,7 +280,12 @@ def answer_texts(cells: list, exercise: chapters.Exercise) -> tuple[dict[int, st
         if not written or written[0] != path:
             return {}, "failed", (f"The exercise cell `{wanted}` no longer starts with `%%writefile {path}`, "
                                   "so it writes no answer: put that line back at its top.")
-        texts[index] = chapters.file_text(written[1])
+        text = chapters.file_text(written[1])
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return {}, "error", f"The exercise cell `{wanted}` holds characters that cannot be saved as UTF-8 text."
+        texts[index] = text
     return texts, "", ""
 
 
@@ -312,8 +320,23 @@ class Grader:
         self.counter = itertools.count()
         self.log: list[str] = []
         self.workers: list[Worker] = []
-        self.protected = [self.submissions, self.out, self.workspace, chapters.SOLUTIONS, chapters.ROOT / "tests",
-                          chapters.NOTEBOOKS, chapters.ROOT / "workbook"]
+        self.lock = threading.Lock()
+        # the whole workbook (solutions, hidden tests, .git) and the grading files; Python's own files stay readable
+        self.protected = [self.submissions, self.out, self.workspace, chapters.ROOT]
+        self.readable = [self.library, Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)]
+
+    def verify_copies(self, job: Job) -> None:
+        """Flag a run after which the copies of the library or the tests differ, and put them back as they were."""
+        with self.lock:
+            if tree_digest(self.library, self.tests) == self.digest:
+                return
+            job.run = CheckRun(job.exercise.id, flagged="changed the grader's copy of the helper library or the tests")
+            self.log.append(f"{job.student} {job.exercise.id}: the copies of the library or tests changed; restored")
+            for target, source in ((self.library / "workbook", chapters.ROOT / "workbook"),
+                                   (self.tests / "checks", chapters.CHECKS), (self.tests / "hidden", chapters.HIDDEN)):
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            self.digest = tree_digest(self.library, self.tests)
 
     def close(self) -> None:
         for worker in self.workers:
@@ -344,7 +367,7 @@ class Grader:
         return {
             "folder": str(job.folder), "exercise": job.exercise.id, "timeout": self.timeout,
             "test_file": str(tests / chapter.check_file().name),
-            "guard": {"protected": [str(p) for p in self.protected], "readable": [str(self.library)], "memory": MEMORY_LIMIT,
+            "guard": {"protected": [str(p) for p in self.protected], "readable": [str(p) for p in self.readable], "memory": MEMORY_LIMIT,
                       "settings_file": str(self.tests / "checks" / "pytest.ini")},
         }
 
@@ -368,6 +391,7 @@ class Grader:
                 except queue.Empty:
                     return
                 job.run = self.run_one(worker, job)
+                self.verify_copies(job)
                 if job.hidden:  # the last run on this folder
                     shutil.rmtree(job.folder, ignore_errors=True)
                 progress()
@@ -382,6 +406,13 @@ class Grader:
             thread.join()
 
     def run_one(self, worker: Worker, job: Job) -> CheckRun:
+        try:
+            return self.run_on(worker, job)
+        except Exception as error:  # noqa: BLE001 - one run that cannot start must not stop the class
+            self.log.append(f"{job.student} {job.exercise.id}: the run could not start: {type(error).__name__}: {error}")
+            return CheckRun(job.exercise.id, crash=f"the grader could not run it ({type(error).__name__})")
+
+    def run_on(self, worker: Worker, job: Job) -> CheckRun:
         payload = self.request(job)
         for attempt in range(2):
             try:
@@ -411,6 +442,8 @@ def students_in(submissions: Path) -> list[tuple[str, Path]]:
         if entry.is_dir() and not entry.is_symlink():
             found[entry.name] = entry
         elif entry.suffix.lower() == ".zip" and entry.is_file() and not entry.is_symlink():
+            if entry.stem in found:
+                print(f"{entry.name}: {entry.stem} also has a folder, which is graded instead", file=sys.stderr)
             found.setdefault(entry.stem, entry)
     return sorted(found.items())
 
@@ -566,8 +599,11 @@ class Progress:
 
 
 def safe_name(student: str) -> str:
-    """Return a file name for a student's feedback: letters, digits, dot, dash and underscore only."""
-    return re.sub(r"[^\w.-]", "_", student, flags=re.ASCII).strip(".") or "student"
+    """Return a file name for a student's feedback: letters, digits, dot, dash and underscore only.
+
+    An id that had to change gets a short digest of itself, so that "a b" and "a_b" keep a page each."""
+    name = re.sub(r"[^\w.-]", "_", student, flags=re.ASCII).strip(".") or "student"
+    return name if name == student else f"{name}-{hashlib.sha256(student.encode('utf-8', 'replace')).hexdigest()[:8]}"
 
 
 def write_report(out: Path, results: list[Result], log: list[str]) -> None:
@@ -575,11 +611,11 @@ def write_report(out: Path, results: list[Result], log: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     previous = [p for p in (out / "grades.csv", out / "feedback", out / "grading-log.txt") if p.exists()]
     if previous:
-        backup = out / f"previous-{time.strftime('%Y%m%d-%H%M%S')}"
-        backup.mkdir(exist_ok=True)
+        backup = Path(tempfile.mkdtemp(prefix=f"previous-{time.strftime('%Y%m%d-%H%M%S')}-", dir=out))
         for path in previous:
             shutil.move(str(path), backup / path.name)
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as stream:
+    # a student's code chooses the text of its error messages: one that is not UTF-8 must not lose the report
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8", errors="replace") as stream:
         table = csv.writer(stream)
         table.writerow(["student", "exercise", "points", "max_points", "status"])
         for result in results:
@@ -592,8 +628,9 @@ def write_report(out: Path, results: list[Result], log: list[str]) -> None:
     for result in results:
         by_student.setdefault(result.student, []).append(result)
     for student, rows in by_student.items():
-        (feedback / f"{safe_name(student)}.html").write_text(feedback_page(student, rows), encoding="utf-8")
-    (out / "grading-log.txt").write_text("\n".join(log) + ("\n" if log else ""), encoding="utf-8")
+        (feedback / f"{safe_name(student)}.html").write_text(feedback_page(student, rows), encoding="utf-8",
+                                                             errors="replace")
+    (out / "grading-log.txt").write_text("\n".join(log) + ("\n" if log else ""), encoding="utf-8", errors="replace")
 
 
 def feedback_page(student: str, rows: list[Result]) -> str:

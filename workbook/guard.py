@@ -49,6 +49,8 @@ CHANGES = {"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.cho
 LISTINGS = {"os.listdir", "os.scandir", "glob.glob", "glob.glob/2", "os.listxattr", "os.getxattr"}
 # ways to obtain a frame (and from it, the locals of the code that judges the submission)
 FRAME_EVENTS = {"sys._getframe", "sys._getframemodulename"}
+# modules whose functions hand their caller a frame (logging's currentframe is the learner's way in, not logging's)
+FRAME_HANDOUTS = ("/inspect.py", "/traceback.py", "/logging/__init__.py")
 # ways to run text or build code: a submission's own code arrives by import, never like this
 CODE_EVENTS = {"exec", "compile", "code.__new__", "function.__new__"}
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -127,6 +129,7 @@ def install(learner_roots: list[Path], readable_roots: list[Path], protected_roo
     state = {"busy": False, "over": False}
     # held here, not looked up at each event: a submission that rebinds a module's name cannot blind the watch
     realpath, getcwd, isabs, join, fsdecode = os.path.realpath, os.getcwd, os.path.isabs, os.path.join, os.fsdecode
+    is_dir = os.path.isdir
     write, exit_now, getframe, modules = os.write, os._exit, sys._getframe, sys.modules
     is_a, kind_of, text_types = isinstance, type, (str, bytes)
     plain_path, watched_kinds = type(Path()), (type, types.FunctionType, types.ModuleType)
@@ -148,6 +151,9 @@ def install(learner_roots: list[Path], readable_roots: list[Path], protected_roo
         else:
             # a path object of the submission's own could name one file to the watch and another to open()
             end("opened a file through a path object of its own")
+        if not isabs(text) and ".." in text.replace("\\", "/").split("/"):
+            # relative to a folder descriptor (dir_fd), which the event does not name, `..` can climb anywhere
+            end(f"named a file by a relative path that climbs out of its folder ({text[:80]})")
         return realpath(text if isabs(text) else join(getcwd(), text))
 
     def is_learner(frame) -> bool:
@@ -192,6 +198,9 @@ def install(learner_roots: list[Path], readable_roots: list[Path], protected_roo
             mode, flags = (args[1] if len(args) > 1 else None), (args[2] if len(args) > 2 else 0)
             writing = (is_a(mode, str) and any(c in mode for c in "wax+")) or (is_a(flags, int) and flags & WRITE_FLAGS)
             (check_write if writing else check_read)(path, "wrote to" if writing else "read")
+            if path is not None and not within(path, learner) and is_dir(path):
+                # a folder's descriptor opens files relative to it (dir_fd), unseen by this watch
+                end(f"opened the folder {path}, outside its own")
         elif event in ("os.symlink", "os.link"):
             # pytest's tmp_path links its newest folder; a link from the learner's folder to elsewhere is an escape
             for value in args[:2]:
@@ -216,8 +225,18 @@ def install(learner_roots: list[Path], readable_roots: list[Path], protected_roo
             if args[1] in FRAME_ATTRIBUTES and learner_driven(getframe(2), ("/inspect.py",)):
                 end(f"took a stack frame (.{args[1]}), from which the grader's own variables can be reached")
         elif event in FRAME_EVENTS:
-            if learner_driven(getframe(2), ("/inspect.py", "/traceback.py")):
+            caller = getframe(2)
+            # inspect.currentframe(), logging.currentframe(), traceback.walk_stack(): a frame handed to the caller
+            handed = caller is not None and caller.f_code.co_filename.endswith(FRAME_HANDOUTS) and is_learner(caller.f_back)
+            if is_learner(caller) or handed:
                 end("took a stack frame (sys._getframe), from which the grader's own variables can be reached")
+        elif event == "sqlite3.connect":
+            database = args[0] if args else ":memory:"
+            name = fsdecode(database) if is_a(database, text_types) else database
+            if is_a(name, str) and name.startswith("file:"):
+                name = name[5:].split("?")[0]
+            if name not in ("", ":memory:"):
+                check_write(path_of(name), "opened the database")
         elif event in CODE_EVENTS:
             if is_learner(getframe(2)):
                 end(f"ran or built code from text ({event})")

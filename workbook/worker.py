@@ -99,7 +99,8 @@ def child_main(request: dict, folder: Path, answer: Path, worker: int) -> None:
         except BaseException as error:  # noqa: B902 - whatever happens must reach the kernel as an answer
             run = CheckRun(request.get("exercise", ""), crash=f"the check could not run: {type(error).__name__}: {text_of(error)}")
         if finish is not None:
-            run.flagged = finish()
+            late = finish()  # always: it also ends the watch, so the answer below can be written
+            run.flagged = run.flagged or late
         data = json.dumps(run.to_dict())
         partial = answer.with_suffix(".partial")
         partial.write_text(data, encoding="utf-8")
