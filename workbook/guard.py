@@ -3,8 +3,9 @@
 Grading runs a student's code in the same process as the tests that judge it, so that code could patch pytest or
 the workbook and forge a pass. A Python audit hook (PEP 578) sees the operations such tampering needs before they
 happen, and cannot be removed once added: it ends the process, with the reason, at the first one. After the tests,
-the modules that produce the verdict are compared with a snapshot taken before any student code ran. What this
-cannot see, and why the grader still asks for an unprivileged user or a container, is in the README.
+the modules and classes that produce the verdict are compared with a snapshot taken before any student code ran
+(the collector also compares pytest's plugins and hooks at every report). What this cannot see, and why the grader
+still asks for an unprivileged user or a container, is in the README.
 """
 
 import os
@@ -15,7 +16,7 @@ from pathlib import Path
 
 # the exit status of a check process that the guard ended; its reason is in the flag file
 FLAGGED_EXIT = 86
-# modules whose classes and functions make the verdict: nothing may change them while a submission runs
+# modules whose classes and functions make the verdict: a submission never imports them
 VERDICT_MODULES = ("pytest", "_pytest", "pluggy", "iniconfig", "workbook", "conftest", "test_")
 # whose module-level names are compared before and after the run (the audit hook does not see a module's setattr)
 SNAPSHOT_MODULES = (
