@@ -9,10 +9,12 @@ the ratio compares the two on the same submissions at the same parallelism (nbgr
 """
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,32 +138,16 @@ def main() -> None:
         picked.mkdir()
         for name in sample:
             source = next((root / "class").glob(f"{name}*"))
-            if source.is_dir():
-                (picked / name).mkdir()
-                for path in source.iterdir():
-                    (picked / name / path.name).write_bytes(path.read_bytes())
-            else:
-                (picked / source.name).write_bytes(source.read_bytes())
+            (shutil.copytree if source.is_dir() else shutil.copy2)(source, picked / source.name)
         ours = grade(picked, root / "out-sample", 1)
         print(f"workbook grade -j 1 on {len(sample)} of them ({', '.join(sample)}): {ours / len(sample):5.2f} s per submission")
         if args.skip_nbgrader:
             return
-        folders = {}
-        for name in sample:
-            folder = root / "unzipped" / name
-            folder.mkdir(parents=True)
-            source = picked / name if (picked / name).is_dir() else picked / f"{name}.zip"
-            if source.is_dir():
-                for path in source.iterdir():
-                    (folder / path.name).write_bytes(path.read_bytes())
-            else:
-                import zipfile
-
-                with zipfile.ZipFile(source) as archive:
-                    for member in archive.infolist():
-                        if member.filename.endswith(".ipynb"):
-                            (folder / Path(member.filename).name).write_bytes(archive.read(member))
-            folders[name] = folder
+        # nbgrader takes folders: a zipped submission holds its notebooks in a folder named after the student
+        for archive in picked.glob("*.zip"):
+            with zipfile.ZipFile(archive) as opened:
+                opened.extractall(picked)
+        folders = {name: picked / name for name in sample}
         theirs = nbgrader_seconds(root, folders)
         print(f"nbgrader autograde on the same {len(sample)}: {theirs / len(sample):5.2f} s per submission; "
               f"workbook grade is {theirs / ours:.1f}x faster at the same parallelism (-j 1)")

@@ -1,7 +1,7 @@
 """`python -m workbook grade`: honest verdicts for a class, and none for a submission that cheats or breaks."""
 
 import csv
-import hashlib
+import html
 import re
 import sys
 from pathlib import Path
@@ -73,15 +73,6 @@ SMUGGLER = (
 )
 
 
-def digest(*roots: Path) -> str:
-    found = hashlib.sha256()
-    for root in roots:
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                found.update(str(path).encode() + path.read_bytes())
-    return found.hexdigest()
-
-
 def grades(out: Path) -> dict[tuple[str, str], dict]:
     with open(out / "grades.csv", newline="", encoding="utf-8") as stream:
         return {(row["student"], row["exercise"]): row for row in csv.DictReader(stream)}
@@ -114,10 +105,10 @@ def graded_class(tmp_path_factory):
         answer = (solved_text if name in HOSTILE_BUT_SOLVED else blank_text)("01.1")
         write_student(submissions, name, {CHAPTER_01: with_answer(blank, "01.1", code.format(other=other) + answer)})
     guarded = (chapters.ROOT / "workbook", chapters.CHECKS, chapters.HIDDEN, chapters.SOLUTIONS, chapters.NOTEBOOKS)
-    before, given = digest(*guarded), digest(submissions)
+    before, given = grading.tree_digest(*guarded), grading.tree_digest(submissions)
     status = main(["grade", str(submissions), "--out", str(out), "-j", "2", "--timeout", "10"])
-    return {"status": status, "out": out, "grades": grades(out), "unchanged": digest(*guarded) == before,
-            "submissions_unchanged": digest(submissions) == given}
+    return {"status": status, "out": out, "grades": grades(out), "unchanged": grading.tree_digest(*guarded) == before,
+            "submissions_unchanged": grading.tree_digest(submissions) == given}
 
 
 def feedback(graded_class, student: str) -> str:
@@ -211,7 +202,7 @@ def test_hidden_tests_are_counted_never_shown(graded_class):
     assert re.search(r"Hidden tests: 0 of \d+ hidden tests passed", page)
     for line in HIDDEN_01.splitlines():
         if len(line.strip()) > 25:
-            assert html_escape(line.strip()) not in page and line.strip() not in page, line
+            assert html.escape(line.strip()) not in page and line.strip() not in page, line
     assert re.search(r"Hidden tests: (\d+) of \1 hidden tests passed", feedback(graded_class, "honest"))
 
 
@@ -229,12 +220,6 @@ def test_public_verdict_is_the_learners_own(graded_class):
     page = feedback(graded_class, "aaa-blank-first")
     assert "Exercise 01.1: not started yet. bookshelf/main.py, line" in page
     assert "Exercise 01.1: all 3 checks passed. Well done!" in feedback(graded_class, "honest")
-
-
-def html_escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 def test_the_whole_workbook_solved_earns_everything_and_blank_nothing(tmp_path):
