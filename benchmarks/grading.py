@@ -3,12 +3,14 @@
 Usage: python benchmarks/grading.py [--nbgrader-students K] [--skip-nbgrader]
 
 The class: 6 solved, 6 blank, 6 half-done, 6 broken and 6 hostile submissions of chapters 00-05. It is graded with
--j 1 and -j 2. nbgrader re-runs every cell of every notebook (about 100 s per student here), so it grades the first
-K students of each kind (default 1, so 5 students) and the workbook grader grades those same K per kind with -j 1:
+-j 1 and -j 2; then the same class with every answer made different by a comment (so no run is shared) with -j 2.
+nbgrader re-runs every cell of every notebook (about 100 s per student here), so it grades the first K students of
+each kind (default 1, so 5 students) and the workbook grader grades those same K per kind with -j 1:
 the ratio compares the two on the same submissions at the same parallelism (nbgrader grades one student at a time).
 """
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -76,8 +78,29 @@ def hostile(variant: int) -> dict:
     return books
 
 
-def make_class(folder: Path) -> dict[str, list[str]]:
-    """Write the 30 submissions; return the students of each kind."""
+def in_own_words(books: dict, student: str) -> dict:
+    """Return the notebooks with a comment naming the student in every exercise answer, so no two answers are equal."""
+    changed = dict(books)
+    for chapter in chapters.all_chapters():
+        book = changed.get(chapter.filename)
+        if not isinstance(book, dict):
+            continue
+        for exercise in chapter.exercises:
+            try:
+                text = make.cell_text(book, exercise.id)
+            except StopIteration:  # a submission without this exercise's cell
+                continue
+            book = make.with_answer(book, exercise.id, f"# {student}'s answer\n{text}")
+        changed[chapter.filename] = book
+    return changed
+
+
+def make_class(folder: Path, distinct: bool = False) -> dict[str, list[str]]:
+    """Write the 30 submissions; return the students of each kind.
+
+    Generated students of one kind hand in equal answers, which the grader runs once for all of them; with
+    `distinct`, every answer carries its student's name in a comment, so every answer is run.
+    """
     kinds = {
         "solved": lambda i: make.whole_workbook(solved=True),
         "blank": lambda i: make.whole_workbook(solved=False),
@@ -89,16 +112,22 @@ def make_class(folder: Path) -> dict[str, list[str]]:
     for kind, build in kinds.items():
         for i in range(6):
             name = f"{kind}-{i}"
-            make.write_student(folder, name, build(i), as_zip=(i == 5))
+            books = build(i)
+            make.write_student(folder, name, in_own_words(books, name) if distinct else books, as_zip=(i == 5))
             students.setdefault(kind, []).append(name)
     return students
 
 
 def grade(submissions: Path, out: Path, jobs: int) -> float:
+    """Grade a class; print how many test runs it took; return the seconds."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
-                    "-j", str(jobs), "--timeout", str(TIMEOUT)], check=True, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    completed = subprocess.run([sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
+                                "-j", str(jobs), "--timeout", str(TIMEOUT)], check=True, stderr=subprocess.PIPE,
+                               text=True, errors="replace")
+    seconds = time.perf_counter() - started
+    runs = re.search(r"\d+ exercise grades, \d+ test runs", completed.stderr)
+    print(f"  ({runs.group() if runs else 'no summary line'})")
+    return seconds
 
 
 def nbgrader_seconds(root: Path, students: dict[str, Path]) -> float:
@@ -133,6 +162,10 @@ def main() -> None:
         for jobs in (1, 2):
             seconds = grade(root / "class", root / f"out-{jobs}", jobs)
             print(f"workbook grade -j {jobs}: {seconds:6.1f} s for the class, {seconds / total:5.2f} s per submission")
+        make_class(root / "distinct", distinct=True)
+        seconds = grade(root / "distinct", root / "out-distinct", 2)
+        print(f"workbook grade -j 2, the same class with no two answers equal: {seconds:6.1f} s for the class, "
+              f"{seconds / total:5.2f} s per submission")
         sample = [name for names in students.values() for name in names[:args.nbgrader_students]]
         picked = root / "sample"
         picked.mkdir()

@@ -87,7 +87,11 @@ def graded_class(tmp_path_factory):
     write_student(submissions, "honest", {CHAPTER_01: solved})
     write_student(submissions, "zipped", {CHAPTER_01: solved}, as_zip=True)
     write_student(submissions, "aaa-blank-first", {CHAPTER_01: blank})
-    write_student(submissions, "zzz-blank-last", {CHAPTER_01: blank})
+    # blank in words of its own, so that its runs are not shared with aaa-blank-first's and come after the hostile ones
+    own_blank = blank
+    for exercise in chapters.chapter("01").exercises:
+        own_blank = with_answer(own_blank, exercise.id, "# not done yet\n" + blank_text(exercise.id))
+    write_student(submissions, "zzz-blank-last", {CHAPTER_01: own_blank})
     write_student(submissions, "redefines_check", {CHAPTER_01: with_extra_cell(
         blank, "def check(exercise_id):\n    print(f'Exercise {exercise_id}: all checks passed. Well done!')\n")})
     write_student(submissions, "catches_up", {CHAPTER_01: with_cell_source(blank, "01.1", 'catch_up("01.1")\n')})
@@ -233,6 +237,21 @@ def test_the_whole_workbook_solved_earns_everything_and_blank_nothing(tmp_path):
         assert rows[("solved", exercise.id)]["status"] == "passed", (exercise.id, (out / "feedback" / "solved.html").read_text())
         assert rows[("blank", exercise.id)]["status"] == "failed", exercise.id
         assert rows[("blank", exercise.id)]["points"] == "0"
+
+
+def test_equal_answers_share_a_run_and_its_verdict(tmp_path, capsys):
+    """Two students with the same answer get one run; a third whose answer differs by one word gets a run of its own."""
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    solved = notebook("00", solved=True)
+    name = chapters.chapter("00").filename
+    write_student(submissions, "first", {name: solved})
+    write_student(submissions, "same", {name: solved})
+    write_student(submissions, "wrong", {name: with_answer(solved, "00.1", solved_text("00.1").replace("Welcome to Bookshelf!", "Welcome!"))})
+    assert main(["grade", str(submissions), "--out", str(out), "-j", "2"]) == 0
+    rows = grades(out)
+    assert [rows[(student, "00.1")]["status"] for student in ("first", "same", "wrong")] == ["passed", "passed", "failed"]
+    # public runs: the shared answer and the wrong one; hidden: the shared answer, once
+    assert "exercise grades, 3 test runs)" in capsys.readouterr().err
 
 
 def test_an_exercise_that_builds_on_a_failing_one_says_so(tmp_path):

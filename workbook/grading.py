@@ -25,6 +25,7 @@ import threading
 import time
 import tokenize
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -320,6 +321,7 @@ class Grader:
         self.counter = itertools.count()
         self.log: list[str] = []
         self.workers: list[Worker] = []
+        self.runs = 0  # test runs made: equal answers share theirs
         self.lock = threading.Lock()
         # the whole workbook (solutions, hidden tests, .git) and the grading files; Python's own files stay readable
         self.protected = [self.submissions, self.out, self.workspace, chapters.ROOT]
@@ -343,12 +345,23 @@ class Grader:
             worker.stop()
         shutil.rmtree(self.workspace, ignore_errors=True)
 
+    def prepare(self, exercises: list[chapters.Exercise]) -> None:
+        """Start the workers and build every exercise's blank folder meanwhile, several at once."""
+        self.start_workers(self.jobs)
+        # a folder of chapter 03 on replays `flask db init`, a second or two each: the workers boot meanwhile
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            for exercise, folder in zip(exercises, pool.map(self.build, exercises)):
+                self.bases[exercise.id] = folder
+
+    def build(self, exercise: chapters.Exercise) -> Path:
+        folder = self.workspace / "base" / exercise.id
+        folder.mkdir(parents=True)
+        build_base(folder, exercise)
+        return folder
+
     def base(self, exercise: chapters.Exercise) -> Path:
         if exercise.id not in self.bases:
-            folder = self.workspace / "base" / exercise.id
-            folder.mkdir(parents=True)
-            build_base(folder, exercise)
-            self.bases[exercise.id] = folder
+            self.bases[exercise.id] = self.build(exercise)
         return self.bases[exercise.id]
 
     def job_folder(self, exercise: chapters.Exercise, texts: dict[int, str]) -> Path:
@@ -378,6 +391,11 @@ class Grader:
                        "PYTHONDONTWRITEBYTECODE": "1"}
         return Worker(command=[sys.executable, "-I", "-c", BOOT, str(self.library)], environment=environment, cwd=home)
 
+    def start_workers(self, count: int) -> None:
+        while len(self.workers) < count:
+            self.workers.append(self.start_worker(len(self.workers)))
+            self.workers[-1].start()  # all start loading their libraries at once
+
     def run_all(self, jobs: list[Job], progress) -> None:
         """Run the jobs on the workers, in parallel, and store each one's CheckRun."""
         pending: queue.Queue = queue.Queue()
@@ -396,9 +414,7 @@ class Grader:
                     shutil.rmtree(job.folder, ignore_errors=True)
                 progress()
 
-        while len(self.workers) < min(self.jobs, len(jobs)):
-            self.workers.append(self.start_worker(len(self.workers)))
-            self.workers[-1].start()  # all start loading their libraries at once
+        self.start_workers(min(self.jobs, len(jobs)))
         threads = [threading.Thread(target=work, args=(worker,), daemon=True) for worker in self.workers]
         for thread in threads:
             thread.start()
@@ -463,8 +479,8 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, timeout: 
     changed = tree_digest(chapters.ROOT / "workbook", chapters.CHECKS, chapters.HIDDEN) != grader.originals
     write_report(out, results, grader.log)
     seconds = time.monotonic() - started
-    print(f"graded {len(students)} submissions ({len(results)} exercise grades) in {seconds:.1f} s: "
-          f"{out / 'grades.csv'}, {out / 'feedback'}/", file=sys.stderr)
+    print(f"graded {len(students)} submissions ({len(results)} exercise grades, {grader.runs} test runs) "
+          f"in {seconds:.1f} s: {out / 'grades.csv'}, {out / 'feedback'}/", file=sys.stderr)
     if changed:
         print("WARNING: the workbook's own files changed while grading: compare them with git.", file=sys.stderr)
         return 1
@@ -478,27 +494,9 @@ def grade(grader: Grader, students: list[tuple[str, Path]]) -> list[Result]:
     needs = {e: n for c in all_chapters for e, n in declared(c.check_file(), "NEEDS").items()}
     cells_for = {e.id: answer_cells(e, needs) for c in all_chapters for e in c.exercises}
     results: dict[tuple[str, str], Result] = {}
-    public: list[Job] = []
+    graded: dict[tuple[str, str], dict[int, str]] = {}  # the texts each (student, exercise) is run on
     for student, entry in students:
-        notebooks, problem = notebooks_of(entry)
-        texts_by_exercise: dict[str, dict[int, str]] = {}
-        for chapter in all_chapters:
-            data, name = chapter_notebook(notebooks, chapter) if not problem else (problem, "")
-            cells, why = parse_notebook(data) if data is not None else ([], "")
-            for exercise in chapter.exercises:
-                result = results[(student, exercise.id)] = Result(student, exercise.id, points[exercise.id])
-                if data is None:
-                    result.lines = [f"No notebook for chapter {chapter.number} ({chapter.filename}) was submitted."]
-                    continue
-                if why:
-                    result.status = "error"
-                    result.lines = [f"{name or chapter.filename} cannot be graded: {why}."]
-                    continue
-                texts, status, message = answer_texts(cells, exercise)
-                if status:
-                    result.status, result.lines = status, [message]
-                    continue
-                texts_by_exercise[exercise.id] = texts
+        texts_by_exercise = answers_of(student, entry, all_chapters, points, results)
         for chapter in all_chapters:
             for exercise in chapter.exercises:
                 own = texts_by_exercise.get(exercise.id)
@@ -512,21 +510,33 @@ def grade(grader: Grader, students: list[tuple[str, Path]]) -> list[Result]:
                 texts = dict(own)
                 for need in needs.get(exercise.id, []):
                     texts.update(texts_by_exercise.get(need, {}))
-                texts = {i: t for i, t in texts.items() if i in cells_for[exercise.id]}
-                public.append(Job(student, exercise, grader.job_folder(exercise, texts)))
+                graded[(student, exercise.id)] = {i: t for i, t in texts.items() if i in cells_for[exercise.id]}
+    wanted = {exercise_id for _, exercise_id in graded}
+    grader.prepare([e for c in all_chapters for e in c.exercises if e.id in wanted])
+    # equal answers get equal runs: the folder, the tests and so the verdict are the same (many students hand in
+    # the same untouched cells), so each distinct answer is run once and its verdict given to all who wrote it
+    runs: dict[tuple, Job] = {}
+    decided_by: dict[tuple[str, str], Job] = {}
+    for (student, exercise_id), texts in graded.items():
+        key = (exercise_id, tuple(sorted(texts.items())))
+        if key not in runs:
+            exercise = chapters.exercise(exercise_id)
+            runs[key] = Job(student, exercise, grader.job_folder(exercise, texts))
+        decided_by[(student, exercise_id)] = runs[key]
+    public = list(runs.values())
     progress = Progress(len(public))
     grader.run_all(public, progress.step)
-    hidden = []
-    for job in public:
-        result = results[(job.student, job.exercise.id)]
-        judge_public(result, job.run)
-        if result.status == "passed":
-            hidden.append(Job(job.student, job.exercise, job.folder, hidden=True))
+    for key, job in decided_by.items():
+        judge_public(results[key], job.run)
+    hidden = {id(job): Job(job.student, job.exercise, job.folder, hidden=True)
+              for job in public if results[(job.student, job.exercise.id)].status == "passed"}
     progress.more(len(hidden))
-    grader.run_all(hidden, progress.step)
+    grader.run_all(list(hidden.values()), progress.step)
     progress.close()
-    for job in hidden:
-        judge_hidden(results[(job.student, job.exercise.id)], job.run, grader.log)
+    for key, job in decided_by.items():
+        if id(job) in hidden:
+            judge_hidden(results[key], hidden[id(job)].run, grader.log)
+    grader.runs = len(public) + len(hidden)
     for (student, exercise_id), result in results.items():
         building_on = [n for n in needs.get(exercise_id, []) if results[(student, n)].status != "passed"]
         if result.status in ("failed", "error") and building_on:
@@ -535,6 +545,31 @@ def grade(grader: Grader, students: list[tuple[str, Path]]) -> list[Result]:
                                 f"{'it' if len(building_on) == 1 else 'them'} first.")
         result.points = result.max_points if result.status == "passed" else 0
     return list(results.values())
+
+
+def answers_of(student: str, entry: Path, all_chapters: list[chapters.Chapter], points: dict[str, int],
+               results: dict[tuple[str, str], Result]) -> dict[str, dict[int, str]]:
+    """Read a student's answer texts by exercise; record a Result for every exercise, with why where there is none."""
+    notebooks, problem = notebooks_of(entry)
+    texts_by_exercise: dict[str, dict[int, str]] = {}
+    for chapter in all_chapters:
+        data, name = chapter_notebook(notebooks, chapter) if not problem else (problem, "")
+        cells, why = parse_notebook(data) if data is not None else ([], "")
+        for exercise in chapter.exercises:
+            result = results[(student, exercise.id)] = Result(student, exercise.id, points[exercise.id])
+            if data is None:
+                result.lines = [f"No notebook for chapter {chapter.number} ({chapter.filename}) was submitted."]
+                continue
+            if why:
+                result.status = "error"
+                result.lines = [f"{name or chapter.filename} cannot be graded: {why}."]
+                continue
+            texts, status, message = answer_texts(cells, exercise)
+            if status:
+                result.status, result.lines = status, [message]
+                continue
+            texts_by_exercise[exercise.id] = texts
+    return texts_by_exercise
 
 
 def judge_public(result: Result, run: CheckRun) -> None:
