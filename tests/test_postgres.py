@@ -1,0 +1,109 @@
+"""Bookshelf's migrations and pages on a real PostgreSQL server, the database it meets in production.
+
+The reference of the last chapter is built once; its migrations (chapter 03 on) run unchanged against a server this
+module starts and stops. A machine without PostgreSQL skips, saying so, unless WORKBOOK_REQUIRE_POSTGRES is set (as
+.ci/run sets it, after installing PostgreSQL).
+"""
+
+import os
+import sys
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+import postgres
+from workbook import chapters, reference
+from workbook.app import forget_package, load_create_app
+
+LAST = chapters.all_chapters()[-1].number
+TITLES = ["Émile, ou De l'éducation", "The C Programming Language (2nd ed.)"]
+
+
+@pytest.fixture(scope="module")
+def database_url():
+    reason = postgres.missing_reason()
+    if reason:
+        if os.environ.get("WORKBOOK_REQUIRE_POSTGRES"):  # set by .ci/run, which installs PostgreSQL
+            pytest.fail(f"PostgreSQL is required here: {reason}")
+        pytest.skip(reason)
+    with postgres.server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, database_url):
+    """The last chapter's reference Bookshelf, configured for the PostgreSQL database (not TESTING: a real one)."""
+    folder = tmp_path_factory.mktemp("bookshelf")
+    # first what chapter 03 made by command (`flask db init`, the first `db migrate`), as start_chapter does
+    reference.restore_created(folder, LAST)
+    reference.build(folder, LAST)
+    app = load_create_app(folder)({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": database_url,
+                                   "WTF_CSRF_ENABLED": False})
+    app.config["MIGRATIONS"] = str(folder / "migrations")
+    yield app
+    forget_package(folder)
+    if str(folder.resolve()) in sys.path:
+        sys.path.remove(str(folder.resolve()))
+
+
+def revisions(app) -> list[str]:
+    """Return the migration revisions in order, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(app.config["MIGRATIONS"])
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
+def schema_differences(app) -> list:
+    """Return what alembic's autogenerate finds between the models and the database (`flask db check`)."""
+    db = app.extensions["sqlalchemy"]
+    with db.engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
+
+
+def test_migrations_run_unchanged_on_postgresql_and_match_the_models(app):
+    """Up to the head with books already in place (the slug data migration fills them), down to nothing, and up."""
+    steps = revisions(app)
+    assert len(steps) >= 6, steps
+    slugs_added = next(i for i, step in enumerate(steps) if step == "0002")
+    db = app.extensions["sqlalchemy"]
+    with app.app_context():
+        upgrade(directory=app.config["MIGRATIONS"], revision=steps[slugs_added - 1])
+        with db.engine.begin() as connection:
+            for title in TITLES:
+                connection.execute(sa.text("INSERT INTO books (title, author, created_at) VALUES (:title, 'someone', now())"),
+                                   {"title": title})
+        upgrade(directory=app.config["MIGRATIONS"])
+        with db.engine.connect() as connection:
+            slugs = connection.execute(sa.text("SELECT slug FROM books ORDER BY id")).scalars().all()
+        assert slugs == ["mile-ou-de-l-ducation", "the-c-programming-language-2nd-ed"]
+        assert schema_differences(app) == [], "the models and the migrated PostgreSQL schema differ"
+        downgrade(directory=app.config["MIGRATIONS"], revision="base")
+        with db.engine.connect() as connection:
+            left = sa.inspect(connection).get_table_names()
+        assert left == ["alembic_version"], f"downgrade to base left tables: {left}"
+        upgrade(directory=app.config["MIGRATIONS"])
+        assert schema_differences(app) == []
+
+
+def test_bookshelf_works_on_postgresql(app):
+    """A member registers and logs in, adds a book and reviews it; the pages show them (the schema from migrations)."""
+    with app.app_context():
+        upgrade(directory=app.config["MIGRATIONS"])
+    client = app.test_client()
+    password = "a long enough passphrase"
+    registered = client.post("/auth/register", data={"name": "Pat", "email": "pat@example.com", "password": password,
+                                                     "confirm": password})
+    assert registered.status_code == 302, registered.get_data(as_text=True)[:500]
+    client.post("/auth/logout")
+    logged_in = client.post("/auth/login", data={"email": "PAT@example.com", "password": password})
+    assert logged_in.status_code == 302
+    added = client.post("/books/new", data={"title": "Middlemarch", "author": "George Eliot", "year": "1871",
+                                            "language": "en"})
+    assert added.status_code == 302, added.get_data(as_text=True)[:500]
+    book_page = client.get(added.headers["Location"])
+    assert book_page.status_code == 200 and "Middlemarch" in book_page.get_data(as_text=True)
+    assert "Middlemarch" in client.get("/").get_data(as_text=True)
