@@ -82,7 +82,7 @@ def test_mail_test_command_reports_a_server_that_is_down(server_down):
 @pytest.mark.exercise("06.2")
 def test_welcome_goes_to_the_member_alone(app):
     """The welcome mail has a subject, goes to the member's address only, and comes from MAIL_DEFAULT_SENDER.
-    Message(WELCOME_SUBJECT, recipients=[member.email], ...): the sender comes from the config by itself.
+    Give Message the subject WELCOME_SUBJECT and a list of one address, the member's; leave the sender out.
     """
     from bookshelf.welcome import welcome_message
 
@@ -100,7 +100,7 @@ def test_welcome_goes_to_the_member_alone(app):
 @pytest.mark.exercise("06.2")
 def test_welcome_has_a_text_body_and_an_html_body(app):
     """The mail has a plain-text body and an HTML body, both greeting the member by name and naming their address.
-    body=render_template("mail/welcome.txt", member=member), html=render_template("mail/welcome.html", member=member).
+    Render body from the template mail/welcome.txt and html from mail/welcome.html, each given member=member.
     """
     from bookshelf.welcome import welcome_message
 
@@ -188,7 +188,8 @@ def members_and_books(app):
 @pytest.mark.exercise("06.3")
 def test_digest_goes_to_each_member_alone(app, runner):
     """Each member with a password gets one digest of their own, naming the books of the last 7 days.
-    For each member, connection.send(digest_message(member, books, days)); then echo how many were sent.
+    Inside `with mail.connect() as connection:` send each member the message digest_message builds for them;
+    then click.echo how many were sent.
     """
     from bookshelf.mail import mail
 
