@@ -1,6 +1,7 @@
 """The options, fixtures and helpers of every exercise check, public or hidden: the learner's app, its client and runner."""
 
 import re
+import socket
 import statistics
 import time
 from pathlib import Path
@@ -76,3 +77,10 @@ def median_seconds(action, runs=5):
         action()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def unused_port():
+    """Return a port on 127.0.0.1 where nothing listens: a mail server that is down refuses connections there."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
