@@ -29,7 +29,9 @@ from helpers import csrf_token_in, form_inputs, has_route, is_logged_in, logged_
 CHAPTERS = [chapter.number for chapter in chapters.all_chapters()]
 EXAMPLES = 200  # per chapter and visitor: 5 to 12 s here, building the folder included, on a shared 2-core machine
 FORM_EXAMPLES = 100  # per chapter with forms and visitor, POSTs to the forms only
-TIME_LIMIT = 30  # seconds per chapter, building the folder included
+# seconds per chapter, building the folder included: a bound on what the suite spends here, with room for a
+# busy machine (measuring speed is the benchmarks' job)
+TIME_LIMIT = 120
 
 SITE = {"", "localhost"}
 # inputs that once gave a 500 in the reference (see the chapters' text): tried first on every run
