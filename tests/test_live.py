@@ -261,3 +261,16 @@ def test_the_debugger_is_never_reachable_and_a_failing_request_is_in_the_log(pro
     log = capsys.readouterr().out
     assert "RuntimeError: boom for the log" in log and '"GET /boom HTTP/1.1" 500' in log, log
     assert "\x1b[" not in log  # Werkzeug's terminal colours are left out
+
+
+def test_behind_a_hub_that_does_not_say_its_address_the_path_is_printed_and_full_links_stay_local(
+        probe_folder, monkeypatch, capsys):
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/learner/")
+    monkeypatch.delenv("JUPYTERHUB_PUBLIC_URL", raising=False)
+    serve()
+    output = capsys.readouterr().out
+    path, direct = links_printed(output)
+    port = live._server.port
+    assert path == f"/user/learner/proxy/absolute/{port}/" and direct == f"http://127.0.0.1:{port}{path}"
+    assert "serve(origin='https://<your hub>')" in output
+    assert get(direct, Host="evil.example")[1] == f"http://127.0.0.1:{port}{path} 127.0.0.1:{port}"
