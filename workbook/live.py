@@ -57,16 +57,21 @@ _server: Server | None = None
 
 
 def jupyter_server() -> dict | None:
-    """Return the running Jupyter server that started this kernel (its runtime info), or None."""
+    """Return the runtime info of the running Jupyter server that started this kernel, or None."""
     try:
-        from jupyter_server.serverapp import list_running_servers
+        from jupyter_core.paths import jupyter_runtime_dir
     except ImportError:
         return None
+    # the files jupyter_server's list_running_servers() reads; importing jupyter_server.serverapp would take 2 s
     parent = os.getppid()
-    try:
-        return next((info for info in list_running_servers() if info.get("pid") == parent), None)
-    except (OSError, ValueError):
-        return None
+    for path in sorted(Path(jupyter_runtime_dir()).glob("jpserver-*.json")):
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(info, dict) and info.get("pid") == parent:
+            return info
+    return None
 
 
 def origin_of(url: str) -> str:
@@ -106,6 +111,7 @@ def serve(port: int | None = None, origin: str | None = None) -> None:
         raise LearnerError(f"serve(origin=...) takes an address such as 'https://hub.example.org', not {origin!r}.")
     # a restart keeps the port, so that a tab open on the app needs only a reload
     previous = _server.port if _server else 0
+    started = time.perf_counter()
     stop_server(quiet=True)
     folder = Path.cwd()
     if not (folder / "bookshelf" / "__init__.py").exists():
@@ -119,7 +125,6 @@ def serve(port: int | None = None, origin: str | None = None) -> None:
     ready.unlink(missing_ok=True)
     settings = {"folder": str(folder), "port": requested or previous, "base_url": base_url,
                 "origin": origin or found_origin, "parent": os.getpid(), "ready": str(ready)}
-    started = time.perf_counter()
     process, answer = start(folder, settings)
     if answer.get("port_in_use") and not requested:
         process, answer = start(folder, {**settings, "port": 0})  # the old port was taken meanwhile: any will do
