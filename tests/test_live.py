@@ -181,17 +181,23 @@ def test_a_syntax_error_names_the_file_and_line(learner_folder, path):
     assert live._server is None and not servers_left()
 
 
-def test_an_app_that_does_not_start_is_one_sentence_and_leaves_no_process(learner_folder, capsys):
+@pytest.mark.parametrize("where", ["in create_app()", "at import"])
+def test_an_app_that_does_not_start_is_one_sentence_and_leaves_no_process(learner_folder, capsys, where):
     init = learner_folder / "bookshelf" / "__init__.py"
     text = init.read_text(encoding="utf-8")
-    init.write_text(text.replace('    """Create and configure an instance of the Bookshelf app."""\n',
-                                 '    """Create and configure an instance of the Bookshelf app."""\n'
-                                 '    raise RuntimeError("no config today")\n'), encoding="utf-8")
+    failing = 'raise RuntimeError("no config today")\n'
+    if where == "at import":
+        text = text.replace("\nIN_MEMORY = ", "\n" + failing + "IN_MEMORY = ")
+    else:
+        text = text.replace('    """Create and configure an instance of the Bookshelf app."""\n',
+                            '    """Create and configure an instance of the Bookshelf app."""\n    ' + failing)
+    assert failing in text
+    init.write_text(text, encoding="utf-8")
     with pytest.raises(LearnerError) as raised:
         serve()
     message = str(raised.value)
-    assert message.startswith("Bookshelf did not start: create_app() raised RuntimeError: no config today "
-                              "(in bookshelf/__init__.py, line "), message
+    assert message.startswith("Bookshelf did not start: importing it or create_app() raised RuntimeError: "
+                              "no config today (in bookshelf/__init__.py, line "), message
     assert live._server is None and not servers_left()
     server_log()
     assert "RuntimeError: no config today" in capsys.readouterr().out  # the traceback is in the log

@@ -310,9 +310,11 @@ def build(folder: Path, prefix: str, origin: str):
 
     from .app import explain, load_create_app
 
-    create_app = load_create_app(folder)
     try:
+        create_app = load_create_app(folder)
         app = create_app()
+    except WorkbookError:
+        raise  # load_create_app() said it in one sentence already
     except SyntaxError as error:  # a module that create_app() imports
         where = Path(error.filename or "")
         shown = where.relative_to(folder).as_posix() if where.is_relative_to(folder) else where
@@ -323,7 +325,7 @@ def build(folder: Path, prefix: str, origin: str):
     except Exception as error:
         traceback.print_exc()
         raise LearnerError(
-            f"Bookshelf did not start: create_app() raised {explain(error, folder)}. "
+            f"Bookshelf did not start: importing it or create_app() raised {explain(error, folder)}. "
             "Fix it, run its %%writefile cell, then serve() again (server_log() shows the traceback)."
         ) from None
     if not (hasattr(app, "config") and hasattr(app, "wsgi_app")):
