@@ -340,7 +340,8 @@ def hub_lab(tmp_path_factory, browser):
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
     nbformat.write(notebook, shelf / "live.ipynb")
     env = {**learner_environment(), "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings")}
-    with jupyterlab(root, f"--LabApp.workspaces_dir={root / '.workspaces'}", env=env, base_url=BASE_URL) as (base, token):
+    workspaces = f"--LabApp.workspaces_dir={root / '.workspaces'}"
+    with jupyterlab(root, workspaces, env=env, base_url=BASE_URL) as (base, token):
         yield browser, base, token, root
 
 

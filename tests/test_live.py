@@ -205,8 +205,14 @@ def test_an_app_that_does_not_start_is_one_sentence_and_leaves_no_process(learne
 
 def servers_left() -> list[psutil.Process]:
     """Return the live servers this process started that still run."""
-    return [child for child in psutil.Process().children(recursive=True)
-            if child.is_running() and child.status() != psutil.STATUS_ZOMBIE and live.ENTRY in " ".join(child.cmdline())]
+    left = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and live.ENTRY in " ".join(child.cmdline()):
+                left.append(child)
+        except psutil.NoSuchProcess:
+            pass  # it ended while being looked at
+    return left
 
 
 KERNEL = """\

@@ -90,7 +90,8 @@ def where_jupyter_is() -> tuple[str | None, str]:
     if not base_url:
         return None, ""
     # behind JupyterHub the server's own address is an internal one: only the hub knows the public one
-    origin = origin_of(os.environ.get("JUPYTERHUB_PUBLIC_URL", "")) if hub_prefix else origin_of((info or {}).get("url", ""))
+    public = os.environ.get("JUPYTERHUB_PUBLIC_URL", "") if hub_prefix else (info or {}).get("url", "")
+    origin = origin_of(public)
     return "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/", origin
 
 
