@@ -64,16 +64,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def jupyterlab(root: Path, *options: str, env: dict | None = None):
-    """Run a real JupyterLab server over root on a free port; yield (base URL, token)."""
+def jupyterlab(root: Path, *options: str, env: dict | None = None, base_url: str = "/"):
+    """Run a real JupyterLab server over root on a free port, under base_url (as JupyterHub's /user/<name>/);
+    yield (its URL without the final slash, token)."""
     port, token = free_port(), secrets.token_hex(16)
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root", *options],
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", f"--ServerApp.base_url={base_url}",
+         "--allow-root", *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={**os.environ, "JUPYTER_RUNTIME_DIR": str(root / ".run"), **(env or {})},
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}{base_url.rstrip('/')}"
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -4,6 +4,8 @@ the pages that show() shows are visible, stored and live."""
 import os
 import re
 import shutil
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -307,4 +309,94 @@ def test_chapter_04_run_in_jupyterlab_passes_every_check_and_shows_its_pages(lab
             "checks passed. Well done!", timeout=30_000)
     assert_chapter_04_pages_shown(page)
     page.screenshot(path=str(lab[3] / "forms-live.png"))
+    page.close()
+
+
+# ---- Bookshelf live, through jupyter-server-proxy, under a JupyterHub-like base URL ---------------------------
+
+BASE_URL = "/user/learner/"
+SERVE_CELLS = ["from workbook import serve", "serve()"]
+PROXY_LINK = re.compile(r"http://127\.0\.0\.1:\d+/user/learner/proxy/absolute/\d+/")
+
+
+@pytest.fixture(scope="module")
+def hub_lab(tmp_path_factory, browser):
+    """The learner's JupyterLab under /user/learner/ (as JupyterHub starts it), over a folder at the end of chapter 05
+    whose notebook serves Bookshelf."""
+    import nbformat
+
+    from workbook import flask, reference
+
+    root = tmp_path_factory.mktemp("hub")
+    shelf = root / "shelf"
+    shelf.mkdir()
+    reference.restore_created(shelf, "05")
+    reference.build(shelf, "05")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(shelf)
+        flask("db upgrade")
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in SERVE_CELLS],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    nbformat.write(notebook, shelf / "live.ipynb")
+    env = {**learner_environment(), "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings")}
+    workspaces = f"--LabApp.workspaces_dir={root / '.workspaces'}"
+    with jupyterlab(root, workspaces, env=env, base_url=BASE_URL) as (base, token):
+        yield browser, base, token, root
+
+
+def test_bookshelf_served_from_a_notebook_works_through_the_proxy_with_forms_flashes_and_a_log_in(hub_lab):
+    browser, base, token, root = hub_lab
+    page = open_notebook(browser, f"{base}/lab/workspaces/live/tree/shelf/live.ipynb?reset&token={token}")
+    run_all(page)
+    printed = page.locator(".jp-OutputArea-output", has_text="Bookshelf is live")
+    expect(printed).to_contain_text("proxy/absolute/", timeout=120_000)
+    text = printed.inner_text()
+    (link,) = PROXY_LINK.findall(text.split("(through JupyterLab)")[0])
+    prefix = link.removeprefix(base.removesuffix(BASE_URL.rstrip("/")))
+    assert "Its first page answered" not in text, text
+
+    # the printed link is a link: follow it, into a tab of its own, as a learner would
+    with page.context.expect_page(timeout=30_000) as opened:
+        printed.locator(f"a[href='{link}']").click()
+    app = opened.value
+    app.wait_for_load_state(timeout=30_000)
+    assert app.url == link
+    expect(app.locator("header")).to_contain_text("Log in", timeout=30_000)
+
+    # a link followed, and a redirect: "Add a book" needs a member, so the app sends the browser to its login page
+    app.click("header >> text=Add a book")
+    expect(app.locator("h1")).to_have_text("Log in", timeout=30_000)
+    assert app.url.startswith(link + "auth/login?next="), app.url
+    expect(app.locator(".flashes")).to_contain_text("Please log in to see this page.")
+
+    # a form with its CSRF token: registering logs the member in, and the flashed welcome shows on the next page
+    app.click("main >> text=Register")
+    expect(app.locator("h1")).to_have_text("Register", timeout=30_000)
+    assert app.locator("input[name=csrf_token]").get_attribute("value")
+    for field, value in (("name", "Ada"), ("email", "ada@example.com"), ("password", "correct horse battery staple"),
+                         ("confirm", "correct horse battery staple")):
+        app.fill(f"#{field}", value)
+    app.click("main button[type=submit]")
+    expect(app.locator(".flashes")).to_contain_text("Welcome to Bookshelf, Ada.", timeout=30_000)
+    assert app.url.startswith(link), app.url
+
+    # the log-in holds across pages: the members-only form opens, and adding a book flashes on the book's page
+    app.click("header >> text=Add a book")
+    expect(app.locator("h1")).to_have_text("Add a book", timeout=30_000)
+    app.fill("#title", "The Left Hand of Darkness")
+    app.fill("#author", "Ursula K. Le Guin")
+    app.click("main button[type=submit]")
+    expect(app.locator(".flashes")).to_contain_text("Added The Left Hand of Darkness.", timeout=30_000)
+    expect(app.locator("header")).to_contain_text("Ada")
+    assert app.url.startswith(link + "books/"), app.url
+    cookies = {cookie["name"]: cookie for cookie in app.context.cookies(link)}
+    assert cookies["session"]["path"] == prefix.rstrip("/"), cookies  # the app's cookie, not all of Jupyter's
+    app.screenshot(path=str(root / "live-book.png"))
+    app.close()
+
+    # the proxy opens only with Jupyter's own login: without it, the request ends at Jupyter's login page
+    with urllib.request.urlopen(link, timeout=30) as anonymous:
+        assert urllib.parse.urlsplit(anonymous.url).path == f"{BASE_URL}login", anonymous.url
+        assert "Bookshelf" not in anonymous.read().decode()
     page.close()

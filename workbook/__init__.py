@@ -5,11 +5,12 @@ from .pages import show
 from .errors import CheckFailed, LearnerError
 from .flask_command import flask
 from .learner import catch_up, check, fresh_start, progress, start_chapter
+from .live import serve, server_log, stop_server
 from .mailbox import mail_server
 from .sql import count_statements
 
 __all__ = [
     "start_chapter", "fresh_start", "catch_up", "fresh_app", "check", "flask", "progress", "count_statements", "show",
-    "mail_server",
+    "serve", "stop_server", "server_log", "mail_server",
     "CheckFailed", "LearnerError",
 ]
