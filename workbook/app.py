@@ -18,6 +18,13 @@ WORKBOOK_DEPENDENCIES = {
 }
 
 
+def syntax_problem(error: SyntaxError, folder: Path, default: Path) -> str:
+    """Say where a syntax error is, from the learner's folder: "bookshelf/main.py, line 3: invalid syntax"."""
+    where = Path(error.filename or default)
+    shown = where.relative_to(folder).as_posix() if where.is_relative_to(folder) else where
+    return f"{shown}, line {error.lineno}: {error.msg}"
+
+
 def forget_package(folder: Path) -> None:
     """Drop every imported Bookshelf module and its bytecode, so the next import reads the files."""
     for name in list(sys.modules):
@@ -116,10 +123,8 @@ def load_create_app(folder: Path, reuse: bool = False):
     try:
         package = importlib.import_module(PACKAGE)
     except SyntaxError as error:
-        where = Path(error.filename or init)
-        shown = where.relative_to(folder).as_posix() if where.is_relative_to(folder) else where
         raise LearnerError(
-            f"{shown}, line {error.lineno}: {error.msg}. "
+            f"{syntax_problem(error, folder, init)}. "
             "Fix the %%writefile cell that writes this file, run it, then run this cell again."
         ) from None
     except ModuleNotFoundError as error:

@@ -309,7 +309,7 @@ def build(folder: Path, prefix: str, origin: str):
     """Import Bookshelf afresh, create the development app with this server's settings, and return it mounted."""
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    from .app import explain, load_create_app
+    from .app import explain, load_create_app, syntax_problem
 
     try:
         create_app = load_create_app(folder)
@@ -317,10 +317,8 @@ def build(folder: Path, prefix: str, origin: str):
     except WorkbookError:
         raise  # load_create_app() said it in one sentence already
     except SyntaxError as error:  # a module that create_app() imports
-        where = Path(error.filename or "")
-        shown = where.relative_to(folder).as_posix() if where.is_relative_to(folder) else where
         raise LearnerError(
-            f"{shown}, line {error.lineno}: {error.msg}. "
+            f"{syntax_problem(error, folder, Path(''))}. "
             "Fix the %%writefile cell that writes this file, run it, then serve() again."
         ) from None
     except Exception as error:
