@@ -11,6 +11,7 @@ import time
 import itsdangerous
 import pytest
 from helpers import csrf_token_in
+from workbook.check_fixtures import unused_port
 
 from workbook import reference
 from workbook.app import TEST_CONFIG, forget_package, load_create_app
@@ -129,8 +130,8 @@ def refusal(client, path):
 
 
 def test_a_reset_link_works_once(app, outbox):
+    register(app.test_client())
     client = app.test_client()
-    register(client)
     ask_for_link(client)
     path = mailed_path(outbox[-1])
     assert set_password(client, path).status_code == 302
@@ -192,6 +193,16 @@ def test_a_second_request_at_once_sends_no_mail_and_locks_nobody_out(app, outbox
     assert len(resets) == 1, "expected one reset mail for two requests in a row"
     assert log_in(app.test_client()).status_code == 302, "expected the old password to work until a new one is set"
     assert set_password(app.test_client(), mailed_path(resets[0])).status_code == 302, "expected the first link to work"
+
+
+def test_a_mail_server_that_is_down_changes_nothing_in_the_answer(create_app, caplog):
+    """Sending for real to a port where nobody listens: the member's answer is the stranger's, and the log says why."""
+    app = create_app({**TEST_CONFIG, "SERVER_NAME": HOST, "MAIL_SUPPRESS_SEND": False, "MAIL_SERVER": "127.0.0.1",
+                      "MAIL_PORT": unused_port()})
+    register(app.test_client())
+    known, unknown = ask_for_link(app.test_client()), ask_for_link(app.test_client(), "nobody@example.com")
+    assert known == unknown and known[0] == 302
+    assert any("Could not send" in record.getMessage() for record in caplog.records), "expected the failure logged"
 
 
 def test_a_forged_host_gets_a_link_to_the_configured_host(app, outbox):
