@@ -245,7 +245,7 @@ def test_catch_up_of_a_released_answer_in_a_bundle_puts_it_in_place(bundles, tmp
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"answers_through": "07"}, "There is no chapter '07'; the chapters are 00, "),
+    ({"answers_through": "99"}, "There is no chapter '99'; the chapters are 00, "),
     ({"chapters_through": "x"}, "There is no chapter 'x'; the chapters are 00, "),
 ])
 def test_an_unknown_chapter_gets_one_sentence_and_writes_nothing(tmp_path, options, message):

@@ -70,7 +70,7 @@ def test_a_reset_token_finds_its_member(app):
 @pytest.mark.exercise("07.1")
 def test_a_reset_token_dies_with_a_new_password(app):
     """A token made before the password changed is refused as used; one made after works.
-    Put password_stamp(member) in the token, and compare it with the member's stamp now: raise BadLink(USED) if they differ.
+    Put password_stamp(member) in the token, and compare it with the member's stamp now: if they differ, the link is used (BadLink(USED)).
     """
     from bookshelf.tokens import USED, member_to_reset, reset_token
 
