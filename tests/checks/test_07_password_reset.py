@@ -1,0 +1,325 @@
+"""Checks for chapter 07: signed reset tokens, the forgotten-password form, and e-mail confirmation."""
+
+import re
+import time
+
+import itsdangerous
+import pytest
+from workbook.app import TEST_CONFIG, load_create_app
+from workbook.check_fixtures import form_token
+
+# the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
+POINTS = {"07.1": 3, "07.2": 3, "07.3": 2}
+# the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
+# grading leaves every other exercise blank
+NEEDS = {"07.2": ["07.1"]}
+
+PASSPHRASE = "correct horse battery staple"
+NEW_PASSPHRASE = "a brand new passphrase, typed twice"
+LINK = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def learner_models():
+    from bookshelf.db import db
+    from bookshelf.models import User
+
+    return db, User
+
+
+def add_member(app, email="ann@example.com", name="Ann"):
+    """Add a member with a password and return their id."""
+    db, User = learner_models()
+    with app.app_context():
+        member = User(name=name, email=email)
+        member.set_password(PASSPHRASE)
+        db.session.add(member)
+        db.session.commit()
+        return member.id
+
+
+def refusal(app, token):
+    """Return the BadLink that member_to_reset raises for the token, or fail saying what it returned."""
+    from bookshelf.tokens import BadLink, member_to_reset
+
+    with app.app_context():
+        try:
+            found = member_to_reset(token)
+        except BadLink as error:
+            return error
+    pytest.fail(f"expected member_to_reset to raise BadLink, it returned {found!r}")
+
+
+# 07.1: reset tokens
+
+@pytest.mark.exercise("07.1")
+def test_a_reset_token_finds_its_member(app):
+    """A reset token is a string that member_to_reset turns back into its member.
+    reset_token dumps the member's id (and a stamp of the password) with serializer("reset"); member_to_reset loads it.
+    """
+    from bookshelf.tokens import member_to_reset, reset_token
+
+    ann, ben = add_member(app), add_member(app, "ben@example.com", "Ben")
+    db, User = learner_models()
+    with app.app_context():
+        tokens = [reset_token(db.session.get(User, id_)) for id_ in (ann, ben)]
+        assert all(isinstance(token, str) and token for token in tokens), f"expected tokens as strings, got {tokens!r}"
+        found = [getattr(member_to_reset(token), "id", None) for token in tokens]
+    assert found == [ann, ben], f"expected the tokens to give back Ann and Ben (ids {[ann, ben]}), got {found}"
+
+
+@pytest.mark.exercise("07.1")
+def test_a_reset_token_dies_with_a_new_password(app):
+    """A token made before the password changed is refused as used; one made after works.
+    Put password_stamp(member) in the token, and compare it with the member's stamp now: if they differ, the link is used (BadLink(USED)).
+    """
+    from bookshelf.tokens import USED, member_to_reset, reset_token
+
+    db, User = learner_models()
+    ann = add_member(app)
+    with app.app_context():
+        token = reset_token(db.session.get(User, ann))
+        db.session.get(User, ann).set_password(NEW_PASSPHRASE)
+        db.session.commit()
+    error = refusal(app, token)
+    assert str(error) == USED, f"expected the message USED for a token used (or outdated), got {str(error)!r}"
+    with app.app_context():
+        fresh = reset_token(db.session.get(User, ann))
+        assert member_to_reset(fresh).id == ann, "expected a token made after the new password to work"
+
+
+@pytest.mark.exercise("07.1")
+def test_a_reset_token_expires(app, monkeypatch):
+    """A token older than RESET_MAX_AGE is refused as expired; one made 10 minutes ago still works.
+    Load the token with read_token("reset", token, RESET_MAX_AGE): its max_age refuses an old token.
+    """
+    from bookshelf.tokens import EXPIRED, RESET_MAX_AGE, member_to_reset, reset_token
+
+    db, User = learner_models()
+    ann = add_member(app)
+    tokens = {}
+    for age in (RESET_MAX_AGE + 60, 600):
+        # itsdangerous dates a token with TimestampSigner.get_timestamp: made `age` seconds ago
+        monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self, age=age: int(time.time()) - age)
+        with app.app_context():
+            tokens[age] = reset_token(db.session.get(User, ann))
+    monkeypatch.undo()
+    error = refusal(app, tokens[RESET_MAX_AGE + 60])
+    assert str(error) == EXPIRED, f"expected the message EXPIRED for a token past RESET_MAX_AGE, got {str(error)!r}"
+    with app.app_context():
+        assert member_to_reset(tokens[600]).id == ann, "expected a token of 10 minutes to work"
+
+
+def tampered(app, ann, ben):
+    """Return Ann's token with its payload swapped for Ben's, Ann's signature kept."""
+    from bookshelf.tokens import reset_token
+
+    db, User = learner_models()
+    with app.app_context():
+        ann_token, ben_token = (reset_token(db.session.get(User, id_)) for id_ in (ann, ben))
+    return ben_token.split(".")[0] + "." + ann_token.split(".", 1)[1]
+
+
+def for_another_purpose(app, ann, ben):
+    from bookshelf.tokens import confirm_token
+
+    db, User = learner_models()
+    with app.app_context():
+        return confirm_token(db.session.get(User, ann))
+
+
+def signed_with_another_key(app, ann, ben):
+    db, User = learner_models()
+    with app.app_context():
+        from bookshelf.tokens import password_stamp
+
+        stamp = password_stamp(db.session.get(User, ann))
+    return itsdangerous.URLSafeTimedSerializer("not the app's key", salt="reset").dumps({"id": ann, "stamp": stamp})
+
+
+@pytest.mark.exercise("07.1")
+@pytest.mark.parametrize("forge", [tampered, for_another_purpose, signed_with_another_key, lambda *_: "no-token-at-all"],
+                         ids=["tampered", "confirmation-token", "another-key", "garbage"])
+def test_a_forged_or_foreign_token_is_not_valid(app, forge):
+    """A token changed by hand, made for confirmation, signed with another key, or garbage: refused as not valid.
+    Load with read_token("reset", ...): the salt "reset" refuses a confirmation token, the signature a changed one.
+    """
+    from bookshelf.tokens import NOT_VALID
+
+    token = forge(app, add_member(app), add_member(app, "ben@example.com", "Ben"))
+    error = refusal(app, token)
+    assert str(error) == NOT_VALID, f"expected the message NOT_VALID, got {str(error)!r}"
+
+
+# 07.2: the forgotten-password form
+
+@pytest.fixture
+def outbox(monkeypatch):
+    """The mails the reset views hand to deliver, recorded instead of sent: this chapter's checks are about links."""
+    sent = []
+
+    def deliver(message):
+        sent.append(message)
+        return True
+
+    monkeypatch.setattr("bookshelf.reset.deliver", deliver)
+    return sent
+
+
+def flashed(client):
+    """Return the messages flashed to the client's session, without loading the next page."""
+    with client.session_transaction() as session:
+        return [message for _, message in session.get("_flashes", [])]
+
+
+def ask_for_link(client, email, headers=None):
+    """Post the forgotten-password form; return the response and the messages it flashed."""
+    token = form_token(client, "/auth/forgot") if headers is None else form_token_at(client, "/auth/forgot", headers)
+    response = client.post("/auth/forgot", data={"email": email, "csrf_token": token}, headers=headers or {})
+    return response, flashed(client)
+
+
+def form_token_at(client, path, headers):
+    page = client.get(path, headers=headers).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def link_in(message):
+    found = LINK.findall(message.body or "")
+    assert found, f"expected a link in the mail's text body, found {message.body!r}"
+    return found[0]
+
+
+@pytest.mark.exercise("07.2")
+def test_known_and_unknown_addresses_get_the_same_answer(app, outbox):
+    """Ann's address and an unknown one get the same status, redirect and message; only Ann gets a mail.
+    Look the member up by address; deliver(reset_message(member)) only if there is one; then the same flash and redirect.
+    """
+    add_member(app)
+    answers = {}
+    for email in ("ann@example.com", "nobody@example.com"):
+        response, messages = ask_for_link(app.test_client(), email)
+        answers[email] = (response.status_code, response.headers.get("Location"), messages)
+    assert answers["ann@example.com"] == answers["nobody@example.com"], (
+        f"expected the same answer for a member and a stranger, got {answers}"
+    )
+    assert answers["ann@example.com"][0] in (302, 303) and answers["ann@example.com"][2], (
+        f"expected a redirect with a message, got {answers['ann@example.com']}"
+    )
+    assert [message.send_to for message in outbox] == [{"ann@example.com"}], (
+        f"expected one mail, to Ann, found mails to {[message.send_to for message in outbox]}"
+    )
+
+
+@pytest.mark.exercise("07.2")
+def test_the_mailed_link_works_once(app, outbox):
+    """The link in the mail leads to the new-password form; the new password is set; the same link is then refused.
+    Mail reset_message(member): its link is url_for("reset.reset", token=reset_token(member), _external=True).
+    """
+    db, User = learner_models()
+    ann = add_member(app)
+    client = app.test_client()
+    ask_for_link(client, "ann@example.com")
+    assert len(outbox) == 1, f"expected one mail to Ann, found {len(outbox)}"
+    path = re.sub(r"^https?://[^/]+", "", link_in(outbox[0]))
+    page = client.get(path)
+    assert page.status_code == 200 and b'name="password"' in page.data, f"expected the new-password form at the link, got {page.status_code}"
+    response = client.post(path, data={"password": NEW_PASSPHRASE, "confirm": NEW_PASSPHRASE, "csrf_token": form_token(client, path)})
+    assert response.status_code in (302, 303), f"expected the new password to be accepted with a redirect, got {response.status_code}"
+    with app.app_context():
+        assert db.session.get(User, ann).check_password(NEW_PASSPHRASE), "expected Ann's password to be the new one"
+    again = client.get(path)
+    assert again.status_code == 400 and b"used" in again.data, f"expected the used link refused with 400, got {again.status_code}"
+
+
+@pytest.fixture
+def configured_host(folder):
+    """The learner's app, with the host that links must name set as production sets it."""
+    return load_create_app(folder, reuse=True)({**TEST_CONFIG, "SERVER_NAME": "bookshelf.example"})
+
+
+@pytest.mark.exercise("07.2")
+def test_the_link_names_the_configured_host(configured_host, outbox):
+    """A request with `Host: evil.example` still gets a link to the configured host (SERVER_NAME), not to evil.example.
+    Build the link with url_for(..., _external=True), as reset_message does, never from request.host.
+    """
+    add_member(configured_host)
+    ask_for_link(configured_host.test_client(), "ann@example.com", headers={"Host": "evil.example"})
+    assert len(outbox) == 1, f"expected one mail to Ann, found {len(outbox)}"
+    assert link_in(outbox[0]).startswith("http://bookshelf.example/"), f"expected a link to bookshelf.example, got {link_in(outbox[0])}"
+
+
+@pytest.mark.exercise("07.2")
+def test_one_mail_per_member_every_few_minutes(app, outbox):
+    """Asking again at once sends no second mail, yet answers the same; after RESET_MAIL_INTERVAL a new mail goes.
+    Send only if not mailed_lately(member), and set member.reset_sent_at = utcnow() when the mail went.
+    """
+    from bookshelf.reset import RESET_MAIL_INTERVAL
+
+    db, User = learner_models()
+    ann = add_member(app)
+    first, first_messages = ask_for_link(app.test_client(), "ann@example.com")
+    second, second_messages = ask_for_link(app.test_client(), "ann@example.com")
+    assert len(outbox) == 1, f"expected one mail for two requests in a row, found {len(outbox)}"
+    assert (second.status_code, second_messages) == (first.status_code, first_messages), (
+        "expected the second request to get the same answer as the first (a different one tells who is a member)"
+    )
+    with app.app_context():
+        member = db.session.get(User, ann)
+        assert member.reset_sent_at is not None, "expected reset_sent_at to be set when the mail went"
+        member.reset_sent_at = member.reset_sent_at - RESET_MAIL_INTERVAL
+        db.session.commit()
+    ask_for_link(app.test_client(), "ann@example.com")
+    assert len(outbox) == 2, f"expected a new mail once RESET_MAIL_INTERVAL has passed, found {len(outbox)} in all"
+
+
+# 07.3: confirming the address
+
+def confirm_path(app, member_id):
+    from bookshelf.tokens import confirm_token
+
+    db, User = learner_models()
+    with app.app_context():
+        return f"/auth/confirm/{confirm_token(db.session.get(User, member_id))}"
+
+
+def confirmed_at(app, member_id):
+    db, User = learner_models()
+    with app.app_context():
+        return db.session.get(User, member_id).confirmed_at
+
+
+@pytest.mark.exercise("07.3")
+def test_a_get_shows_a_button_and_confirms_nothing(app, client):
+    """Opening the link shows a form with a button, and confirms nothing yet: mail scanners open links too.
+    On GET, render auth/confirm.html with the form; change the member only after form.validate_on_submit().
+    """
+    ann = add_member(app)
+    page = client.get(confirm_path(app, ann))
+    assert page.status_code == 200 and b"<form" in page.data, f"expected a page with a form, got {page.status_code}"
+    assert confirmed_at(app, ann) is None, "expected a GET to confirm nothing"
+
+
+@pytest.mark.exercise("07.3")
+def test_the_button_confirms_once(app, client):
+    """Pressing the button confirms the address; the same link again is no error and keeps the first time.
+    After validate_on_submit(), set member.confirmed_at = utcnow() and commit; if confirmed_at is set already, just say so.
+    """
+    ann = add_member(app)
+    path = confirm_path(app, ann)
+    response = client.post(path, data={"csrf_token": form_token(client, path)})
+    assert response.status_code in (302, 303), f"expected the confirmation to redirect, got {response.status_code}"
+    first = confirmed_at(app, ann)
+    assert first is not None, "expected confirmed_at to be set"
+    again = client.post(path, data={"csrf_token": form_token(client, "/auth/login")})
+    assert again.status_code < 400, f"expected the link used again to be no error, got {again.status_code}"
+    assert confirmed_at(app, ann) == first, "expected the second use to keep the time of the first confirmation"
+
+
+@pytest.mark.exercise("07.3")
+def test_a_bad_confirmation_link_is_refused(app, client):
+    """A link changed by hand, or no token at all, gets the 400 page that says why, not a 500."""
+    ann = add_member(app)
+    path = confirm_path(app, ann)
+    for bad in (path[:-3] + ("abc" if not path.endswith("abc") else "xyz"), "/auth/confirm/garbage"):
+        response = client.get(bad)
+        assert response.status_code == 400, f"expected 400 for a bad link, got {response.status_code}"

@@ -1,0 +1,132 @@
+"""Hidden tests for chapter 07: what grading adds to the public checks."""
+
+import json
+import re
+
+import itsdangerous
+import pytest
+from workbook.check_fixtures import form_token
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def learner_models():
+    from bookshelf.db import db
+    from bookshelf.models import User
+
+    return db, User
+
+
+def add_member(app, email="ann@example.com", name="Ann"):
+    """Add a member with a password and return their id."""
+    db, User = learner_models()
+    with app.app_context():
+        member = User(name=name, email=email)
+        member.set_password(PASSPHRASE)
+        db.session.add(member)
+        db.session.commit()
+        return member.id
+
+
+def flashed(client):
+    with client.session_transaction() as session:
+        return [message for _, message in session.get("_flashes", [])]
+
+
+# 07.1: reset tokens
+
+@pytest.mark.exercise("07.1")
+def test_a_deleted_members_token_is_not_valid(app):
+    """The token of a member deleted since is refused as not valid, with BadLink, not an AttributeError (a 500)."""
+    from bookshelf.tokens import NOT_VALID, BadLink, member_to_reset, reset_token
+
+    db, User = learner_models()
+    ann = add_member(app)
+    with app.app_context():
+        member = db.session.get(User, ann)
+        token = reset_token(member)
+        db.session.delete(member)
+        db.session.commit()
+        with pytest.raises(BadLink) as raised:
+            member_to_reset(token)
+    assert str(raised.value) == NOT_VALID, f"expected the message NOT_VALID, got {str(raised.value)!r}"
+
+
+@pytest.mark.exercise("07.1")
+def test_the_token_does_not_show_the_password_hash(app):
+    """Anyone who reads the link can decode the token: it must not hold the password hash, nor its salt or digest."""
+    from bookshelf.tokens import reset_token
+
+    db, User = learner_models()
+    ann = add_member(app)
+    with app.app_context():
+        member = db.session.get(User, ann)
+        token, password_hash = reset_token(member), member.password_hash
+    # loads_unsafe decodes without checking the signature, as anyone can
+    _, payload = itsdangerous.URLSafeTimedSerializer("any key").loads_unsafe(token)
+    readable = json.dumps(payload)
+    for part in [password_hash, *password_hash.split("$")[1:]]:
+        assert part not in readable, "expected the token not to carry the password hash or a part of it"
+
+
+# 07.2: the forgotten-password form
+
+@pytest.fixture
+def outbox(app, monkeypatch):
+    """The mails the reset views hand to deliver, recorded; deliver returns deliver.answer."""
+    sent = []
+
+    def deliver(message):
+        sent.append(message)
+        return deliver.answer
+
+    deliver.answer = True
+    monkeypatch.setattr("bookshelf.reset.deliver", deliver)
+    return sent, deliver
+
+
+def ask_for_link(client, email):
+    response = client.post("/auth/forgot", data={"email": email, "csrf_token": form_token(client, "/auth/forgot")})
+    return response.status_code, response.headers.get("Location"), flashed(client)
+
+
+@pytest.mark.exercise("07.2")
+def test_an_address_in_capitals_gets_the_mail(app, outbox):
+    """An address typed with capitals (" Ann@Example.COM") finds Ann: addresses are stored in lower case."""
+    sent, _ = outbox
+    add_member(app)
+    ask_for_link(app.test_client(), "Ann@Example.COM")
+    assert [message.send_to for message in sent] == [{"ann@example.com"}], (
+        f"expected one mail to ann@example.com, found {[message.send_to for message in sent]}"
+    )
+
+
+@pytest.mark.exercise("07.2")
+def test_a_mail_that_fails_changes_nothing_in_the_answer(app, outbox):
+    """When the mail to a member cannot be sent, the page answers as for a stranger: nothing tells who is a member."""
+    _, deliver = outbox
+    deliver.answer = False
+    add_member(app)
+    member, stranger = (ask_for_link(app.test_client(), email) for email in ("ann@example.com", "nobody@example.com"))
+    assert member == stranger, f"expected the same answer for a member whose mail failed and a stranger: {member} {stranger}"
+
+
+# 07.3: confirming the address
+
+@pytest.mark.exercise("07.3")
+def test_a_confirmed_member_is_told_so_without_a_button(app, client):
+    """Opening the link again after confirming says the address is confirmed, and shows no button to confirm again."""
+    from bookshelf.tokens import confirm_token
+
+    db, User = learner_models()
+    ann = add_member(app)
+    with app.app_context():
+        path = f"/auth/confirm/{confirm_token(db.session.get(User, ann))}"
+    client.post(path, data={"csrf_token": form_token(client, path)})
+    page = client.get(path)
+    text = page.get_data(as_text=True)
+    assert page.status_code < 400, f"expected no error for a link used again, got {page.status_code}"
+    assert not re.search(r"<button", text), "expected no button to confirm an address confirmed already"
+    assert any("confirmed" in message for message in flashed(client)) or "confirmed" in text, (
+        "expected the page to say the address is confirmed already"
+    )

@@ -1,0 +1,236 @@
+"""Chapter 07's reset and confirmation links answer each bad input of the security list (cases 7, 9-12), CSRF on.
+
+The reference Bookshelf of chapter 07 is built once; mails are recorded by Flask-Mail (TESTING sends nothing), and
+every client gets its CSRF tokens from the pages, as a browser does.
+"""
+
+import re
+import sys
+import time
+
+import itsdangerous
+import pytest
+from helpers import csrf_token_in
+from workbook.check_fixtures import unused_port
+
+from workbook import reference
+from workbook.app import TEST_CONFIG, forget_package, load_create_app
+
+HOST = "bookshelf.example"  # the app's SERVER_NAME: the test client sends it, and keeps its cookies for it
+PASSWORD, NEW_PASSWORD = "correct horse battery staple", "a new passphrase, typed twice"
+LINK = re.compile(r"https?://[^/\s]+(/auth/(?:reset|confirm)/[^\s\"<>]+)")
+
+
+@pytest.fixture(scope="module")
+def create_app(tmp_path_factory):
+    """Build chapter 07's reference Bookshelf once, in a folder of the test's, and return its factory."""
+    folder = tmp_path_factory.mktemp("bookshelf07")
+    reference.build(folder, "07")
+    yield load_create_app(folder)
+    forget_package(folder)
+    if str(folder.resolve()) in sys.path:
+        sys.path.remove(str(folder.resolve()))
+
+
+@pytest.fixture
+def app(create_app):
+    return create_app({**TEST_CONFIG, "SERVER_NAME": HOST})
+
+
+@pytest.fixture
+def outbox(app):
+    from bookshelf.mail import mail
+
+    # no app context around the test: the requests would share it, and Flask-Login's g with it
+    with mail.record_messages() as sent:
+        yield sent
+
+
+def token(client, path):
+    found = csrf_token_in(client.get(path).get_data(as_text=True))
+    assert found, f"expected a form with a CSRF token on {path}"
+    return found
+
+
+def register(client, email="ann@example.com"):
+    data = {"name": "Ann", "email": email, "password": PASSWORD, "confirm": PASSWORD,
+            "csrf_token": token(client, "/auth/register")}
+    assert client.post("/auth/register", data=data).status_code == 302
+
+
+def log_in(client, email="ann@example.com", password=PASSWORD):
+    data = {"email": email, "password": password, "remember": "y", "csrf_token": token(client, "/auth/login")}
+    return client.post("/auth/login", data=data)
+
+
+def ask_for_link(client, email="ann@example.com", **headers):
+    data = {"email": email, "csrf_token": token(client, "/auth/forgot")}
+    response = client.post("/auth/forgot", data=data, headers=headers)
+    return response.status_code, response.headers.get("Location"), flashes_of(client)
+
+
+def flashes_of(client):
+    with client.session_transaction() as session:
+        return [message for _, message in session.get("_flashes", [])]
+
+
+def gets_in(client) -> bool:
+    """Say whether a members-only page lets the client in, rather than sending it to log in."""
+    return client.get("/auth/password").status_code == 200
+
+
+def copy_of(app, client):
+    """Return a fresh client with the session and remember cookies of this one, as an attacker who copied them."""
+    copy = app.test_client()
+    for name in ("session", "remember_token"):
+        cookie = client.get_cookie(name, domain=HOST)
+        if cookie is not None:
+            copy.set_cookie(name, cookie.value, domain=HOST)
+    return copy
+
+
+def mailed_path(message):
+    found = LINK.search(message.body)
+    assert found, f"expected a link in {message.body!r}"
+    return found[1]
+
+
+def set_password(client, path, password=NEW_PASSWORD):
+    return client.post(path, data={"password": password, "confirm": password, "csrf_token": token(client, path)})
+
+
+# 11: a reset ends every log-in
+
+
+def test_a_reset_kills_other_sessions_and_remember_cookies_and_logs_nobody_in(app, outbox):
+    laptop, phone, stranger = app.test_client(), app.test_client(), app.test_client()
+    register(laptop)
+    log_in(phone)
+    copies = [copy_of(app, laptop), copy_of(app, phone), app.test_client()]
+    copies[2].set_cookie("remember_token", phone.get_cookie("remember_token", domain=HOST).value, domain=HOST)
+    assert all(gets_in(client) for client in copies), "expected the copied cookies to get in before the reset"
+    ask_for_link(stranger)
+    response = set_password(stranger, mailed_path(outbox[-1]))
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
+    assert not gets_in(stranger), "expected the reset not to log anyone in"
+    for device in (laptop, phone, *copies):
+        assert not gets_in(device), "expected every session and remember cookie from before the reset to be refused"
+    assert outbox[-1].subject == "Your Bookshelf password was changed" and outbox[-1].send_to == {"ann@example.com"}
+    assert log_in(app.test_client(), password=PASSWORD).status_code == 200, "expected the old password refused"
+    assert log_in(app.test_client(), password=NEW_PASSWORD).status_code == 302, "expected the new password to log in"
+
+
+# 10: used, expired, other-purpose, tampered, deleted-member tokens
+
+
+def refusal(client, path):
+    response = client.get(path)
+    assert response.status_code == 400, f"expected 400 for {path[:60]}, got {response.status_code}"
+    return re.search(r'class="reason">([^<]*)<', response.get_data(as_text=True))[1]
+
+
+def test_a_reset_link_works_once(app, outbox):
+    register(app.test_client())
+    client = app.test_client()
+    ask_for_link(client)
+    path = mailed_path(outbox[-1])
+    assert set_password(client, path).status_code == 302
+    assert "used already" in refusal(client, path)
+    again = {"password": "yet another passphrase", "confirm": "yet another passphrase", "csrf_token": token(client, "/auth/forgot")}
+    assert client.post(path, data=again).status_code == 400
+
+
+def test_a_link_of_an_hour_and_a_minute_has_expired(app, outbox, monkeypatch):
+    register(app.test_client())
+    monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: int(time.time()) - 3660)
+    ask_for_link(app.test_client())
+    monkeypatch.undo()
+    assert "expired" in refusal(app.test_client(), mailed_path(outbox[-1]))
+
+
+def test_a_confirmation_link_is_no_reset_link_and_back(app, outbox):
+    register(app.test_client())
+    confirm = mailed_path(outbox[-1])
+    assert confirm.startswith("/auth/confirm/")
+    assert "not valid" in refusal(app.test_client(), confirm.replace("/confirm/", "/reset/"))
+    ask_for_link(app.test_client())
+    assert "not valid" in refusal(app.test_client(), mailed_path(outbox[-1]).replace("/reset/", "/confirm/"))
+
+
+def test_a_tampered_link_and_a_deleted_members_link_are_not_valid(app, outbox):
+    register(app.test_client())
+    register(app.test_client(), "ben@example.com")
+    for email in ("ann@example.com", "ben@example.com"):
+        ask_for_link(app.test_client(), email)
+    ann, ben = (mailed_path(message).rsplit("/", 1)[1] for message in outbox if "reset" in message.body)
+    swapped = ben.split(".")[0] + "." + ann.split(".", 1)[1]
+    assert "not valid" in refusal(app.test_client(), f"/auth/reset/{swapped}")
+    from bookshelf.db import db
+    from bookshelf.models import User
+
+    with app.app_context():
+        db.session.delete(db.session.scalar(db.select(User).where(User.email == "ben@example.com")))
+        db.session.commit()
+    assert "not valid" in refusal(app.test_client(), f"/auth/reset/{ben}")
+
+
+# 9: no enumeration; 7: not too many mails; 12: the configured host
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(app, outbox):
+    register(app.test_client())
+    welcome = len(outbox)
+    known, unknown = ask_for_link(app.test_client()), ask_for_link(app.test_client(), "nobody@example.com")
+    assert known == unknown and known[0] == 302
+    assert [message.send_to for message in outbox[welcome:]] == [{"ann@example.com"}]
+
+
+def test_a_second_request_at_once_sends_no_mail_and_locks_nobody_out(app, outbox):
+    register(app.test_client())
+    first = ask_for_link(app.test_client())
+    assert ask_for_link(app.test_client()) == first
+    resets = [message for message in outbox if "/auth/reset/" in message.body]
+    assert len(resets) == 1, "expected one reset mail for two requests in a row"
+    assert log_in(app.test_client()).status_code == 302, "expected the old password to work until a new one is set"
+    assert set_password(app.test_client(), mailed_path(resets[0])).status_code == 302, "expected the first link to work"
+
+
+def test_a_mail_server_that_is_down_changes_nothing_in_the_answer(create_app, caplog):
+    """Sending for real to a port where nobody listens: the member's answer is the stranger's, and the log says why."""
+    app = create_app({**TEST_CONFIG, "SERVER_NAME": HOST, "MAIL_SUPPRESS_SEND": False, "MAIL_SERVER": "127.0.0.1",
+                      "MAIL_PORT": unused_port()})
+    register(app.test_client())
+    known, unknown = ask_for_link(app.test_client()), ask_for_link(app.test_client(), "nobody@example.com")
+    assert known == unknown and known[0] == 302
+    assert any("Could not send" in record.getMessage() for record in caplog.records), "expected the failure logged"
+
+
+def test_a_forged_host_gets_a_link_to_the_configured_host(app, outbox):
+    register(app.test_client())
+    attacker = app.test_client()
+    evil = {"Host": "evil.example"}
+    found = csrf_token_in(attacker.get("/auth/forgot", headers=evil).get_data(as_text=True))
+    attacker.post("/auth/forgot", data={"email": "ann@example.com", "csrf_token": found}, headers=evil)
+    assert re.search(r"https?://([^/\s]+)/auth/reset/", outbox[-1].body)[1] == HOST
+
+
+# 14: a confirmation link changes nothing by GET
+
+
+def test_a_confirmation_link_confirms_by_post_only_and_once(app, outbox):
+    client = app.test_client()
+    register(client)
+    path = mailed_path(outbox[-1])
+    from bookshelf.db import db
+    from bookshelf.models import User
+
+    def confirmed_at():
+        with app.app_context():
+            return db.session.scalar(db.select(User.confirmed_at).where(User.email == "ann@example.com"))
+
+    assert client.get(path).status_code == 200 and confirmed_at() is None
+    assert client.post(path).status_code == 400, "expected a POST without a CSRF token refused"
+    assert client.post(path, data={"csrf_token": token(client, path)}).status_code == 302
+    first = confirmed_at()
+    assert first is not None
+    assert client.get(path).status_code == 302 and confirmed_at() == first
