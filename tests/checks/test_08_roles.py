@@ -1,0 +1,275 @@
+"""Checks for chapter 08: what an identity provides, editing one's own review, and granting roles."""
+
+import secrets
+
+import pytest
+from flask import g
+from flask_login import login_user
+from workbook.check_fixtures import form_token
+
+# the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
+POINTS = {"08.1": 3, "08.2": 3, "08.3": 2}
+# the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
+# grading leaves every other exercise blank
+NEEDS = {"08.2": ["08.1"], "08.3": ["08.1"]}
+
+PASSPHRASE = "correct horse battery staple"
+# a page with a form that every member may open (its CSRF token serves any POST of the session)
+MEMBER_PAGE = "/auth/password"
+
+
+def learner_models():
+    from bookshelf.db import db
+    from bookshelf.models import Book, Review, Role, User
+
+    return db, User, Book, Review, Role
+
+
+def add_member(app, name, roles=()):
+    """Add a member with a password and the roles named; return their id."""
+    db, User, Book, Review, Role = learner_models()
+    with app.app_context():
+        member = User(name=name, email=f"{name.lower()}@example.com")
+        member.set_password(PASSPHRASE)
+        member.roles.extend(db.session.scalars(db.select(Role).where(Role.name.in_(roles))))
+        db.session.add(member)
+        db.session.commit()
+        return member.id
+
+
+def add_review(app, author_id, text="Read it in one sitting.", title="Kindred"):
+    """Add a book with one review by the member; return the review's id."""
+    db, User, Book, Review, Role = learner_models()
+    with app.app_context():
+        review = Review(book=Book(title=title, author="Octavia E. Butler"), user=db.session.get(User, author_id),
+                        rating=5, text=text)
+        db.session.add(review)
+        db.session.commit()
+        return review.id
+
+
+def identity_of(app, member_id, reviews=()):
+    """Log the member in within a request; return what the identity provides and what each permission says."""
+    db, User, *_ = learner_models()
+    from bookshelf import roles
+
+    with app.test_request_context():
+        app.preprocess_request()
+        if member_id is not None:
+            # Flask-Login's user_logged_in signal tells Flask-Principal, which loads the identity again
+            login_user(db.session.get(User, member_id))
+        return g.identity.provides, {
+            "librarian": roles.librarian_permission.can(),
+            "admin": roles.admin_permission.can(),
+            "edit": {review_id: roles.edit_review_permission(review_id).can() for review_id in reviews},
+        }, roles
+
+
+def log_in(app, name):
+    """Return a test client logged in as the member with this name, as chapter 05's login view would log them in."""
+    db, User, *_ = learner_models()
+    from bookshelf.models import Login
+
+    token = secrets.token_urlsafe(32)
+    with app.app_context():
+        member = db.session.scalar(db.select(User).where(User.email == f"{name.lower()}@example.com"))
+        db.session.add(Login(user=member, token=token))
+        db.session.commit()
+    client = app.test_client()
+    # what login_user keeps in the session: Flask-Login gives the token to the user loader at every request
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    return client
+
+
+# 08.1: what an identity provides
+
+@pytest.mark.exercise("08.1")
+def test_a_librarian_provides_their_id_and_role(app):
+    """A librarian's identity provides UserNeed(their id) and RoleNeed("librarian"), not "admin".
+    Add UserNeed(current_user.id), then a RoleNeed(role.name) for each role in current_user.roles.
+    """
+    from flask_principal import RoleNeed, UserNeed
+
+    lea = add_member(app, "Lea", roles=["librarian"])
+    provides, can, _ = identity_of(app, lea)
+    assert UserNeed(lea) in provides, f"expected the identity to provide UserNeed({lea}), it provides {provides}"
+    assert RoleNeed("librarian") in provides, f"expected RoleNeed('librarian') for a librarian, got {provides}"
+    assert can["librarian"] and not can["admin"], f"expected a librarian to be allowed as librarian only, got {can}"
+
+
+@pytest.mark.exercise("08.1")
+def test_a_member_may_edit_only_their_own_reviews(app):
+    """A plain member provides ReviewNeed("edit", id) for each review they wrote, and no role.
+    Query the ids of the reviews whose user_id is current_user.id, and add ReviewNeed("edit", review_id) for each.
+    """
+    from flask_principal import RoleNeed
+
+    ann, ben = add_member(app, "Ann"), add_member(app, "Ben")
+    anns, bens = add_review(app, ann), add_review(app, ben, title="Dawn")
+    provides, can, roles = identity_of(app, ann, [anns, bens])
+    assert roles.ReviewNeed("edit", anns) in provides, f"expected Ann to provide ReviewNeed('edit', {anns}), got {provides}"
+    assert not any(isinstance(need, tuple) and need[:1] == ("role",) for need in provides), \
+        f"expected no RoleNeed for a member without roles, got {provides}"
+    assert RoleNeed("librarian") not in provides
+    assert can["edit"] == {anns: True, bens: False}, "expected Ann to be allowed to edit her review and not Ben's"
+    assert not can["librarian"]
+
+
+@pytest.mark.exercise("08.1")
+def test_a_visitor_provides_nothing(app):
+    """A visitor who is not logged in provides no need, and no permission allows them."""
+    ann = add_member(app, "Ann", roles=["librarian", "admin"])
+    review = add_review(app, ann)
+    provides, can, _ = identity_of(app, None, [review])
+    assert not provides, f"expected an anonymous identity to provide nothing, got {provides}"
+    assert not (can["librarian"] or can["admin"] or can["edit"][review])
+
+
+@pytest.mark.exercise("08.1")
+def test_the_identity_follows_the_member_logged_in(app):
+    """Through the test client: Lea's requests provide her role, and no longer once it is taken away (nothing cached)."""
+    db, User, Book, Review, Role = learner_models()
+    lea = add_member(app, "Lea", roles=["librarian"])
+    client = log_in(app, "Lea")
+    from bookshelf import roles
+
+    seen = []
+
+    def record(sender, identity):
+        seen.append(set(identity.provides))
+
+    from flask_principal import RoleNeed, identity_loaded
+
+    with identity_loaded.connected_to(record, app):
+        client.get(MEMBER_PAGE)
+        with app.app_context():
+            member = db.session.get(User, lea)
+            member.roles.clear()
+            db.session.commit()
+        client.get(MEMBER_PAGE)
+    assert seen and RoleNeed("librarian") in seen[0], f"expected Lea's first request to provide her role, got {seen}"
+    assert RoleNeed("librarian") not in seen[-1], "expected a role taken away to be gone at the next request"
+    assert roles.principal.use_sessions is False
+
+
+# 08.2: editing one's own review
+
+def edit(client, review_id, text, rating=4, token_from=MEMBER_PAGE):
+    """Post the review's edit form with a CSRF token of the client's session."""
+    return client.post(f"/reviews/{review_id}/edit", data={"rating": rating, "text": text,
+                                                         "csrf_token": form_token(client, token_from)})
+
+
+def review_text(app, review_id):
+    db, User, Book, Review, Role = learner_models()
+    with app.app_context():
+        return db.session.get(Review, review_id).text
+
+
+@pytest.mark.exercise("08.2")
+def test_the_author_edits_their_review(app):
+    """Ann sees her review's form filled in, and her POST saves it and redirects to the book.
+    Show reviews/edit.html with ReviewForm(obj=review); after validate_on_submit(), set rating and text, commit, redirect.
+    """
+    ann = add_member(app, "Ann")
+    review = add_review(app, ann)
+    client = log_in(app, "Ann")
+    page = client.get(f"/reviews/{review}/edit")
+    assert page.status_code == 200, f"expected Ann to see her review's form (200), got {page.status_code}"
+    assert "Read it in one sitting." in page.get_data(as_text=True), "expected the form filled in with the review's text"
+    response = edit(client, review, "Even better the second time.", token_from=f"/reviews/{review}/edit")
+    assert response.status_code in (302, 303), f"expected a redirect after saving, got {response.status_code}"
+    assert "/books/" in response.headers["Location"], f"expected a redirect to the book, got {response.headers['Location']}"
+    assert review_text(app, review) == "Even better the second time."
+
+
+@pytest.mark.exercise("08.2")
+def test_another_member_gets_403_and_changes_nothing(app):
+    """Ben may neither see nor post the form of Ann's review: 403 both times, and the review stays Ann's.
+    abort(403) when edit_review_permission(review.id).can() is false, before the form is shown or saved.
+    """
+    ann, _ = add_member(app, "Ann"), add_member(app, "Ben")
+    review = add_review(app, ann)
+    ben = log_in(app, "Ben")
+    assert ben.get(f"/reviews/{review}/edit").status_code == 403, "expected 403 for Ben on Ann's review's form"
+    response = edit(ben, review, "Ben was here")
+    assert response.status_code == 403, f"expected 403 for Ben's POST, got {response.status_code}"
+    assert review_text(app, review) == "Read it in one sitting.", "expected Ben's POST to change nothing"
+
+
+@pytest.mark.exercise("08.2")
+def test_a_bad_rating_shows_the_form_again(app):
+    """A rating of 9 is refused by the form: the page again, with the review unchanged."""
+    ann = add_member(app, "Ann")
+    review = add_review(app, ann)
+    client = log_in(app, "Ann")
+    response = edit(client, review, "Nine stars!", rating=9, token_from=f"/reviews/{review}/edit")
+    assert response.status_code == 200, f"expected the form again (200), got {response.status_code}"
+    assert review_text(app, review) == "Read it in one sitting."
+
+
+@pytest.mark.exercise("08.2")
+def test_a_visitor_is_sent_to_log_in(app):
+    """A visitor who is not logged in is sent to the login page, not answered 403; an unknown review is 404."""
+    ann = add_member(app, "Ann")
+    review = add_review(app, ann)
+    response = app.test_client().get(f"/reviews/{review}/edit")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"], \
+        f"expected a redirect to the login page, got {response.status_code} {response.headers.get('Location')}"
+    assert log_in(app, "Ann").get("/reviews/999/edit").status_code == 404
+
+
+# 08.3: granting roles
+
+def roles_of(app, email):
+    db, User, Book, Review, Role = learner_models()
+    with app.app_context():
+        member = db.session.scalar(db.select(User).where(User.email == email))
+        return sorted(role.name for role in member.roles)
+
+
+@pytest.mark.exercise("08.3")
+def test_the_command_grants_a_role(app):
+    """flask grant-role ann@example.com librarian: exit status 0, and Ann is a librarian.
+    Find the member by address and the Role by name, append the role to member.roles, commit, return True.
+    """
+    add_member(app, "Ann")
+    result = app.test_cli_runner().invoke(args=["grant-role", "ann@example.com", "librarian"])
+    assert result.exit_code == 0, f"expected exit status 0, got {result.exit_code}: {result.output}"
+    assert roles_of(app, "ann@example.com") == ["librarian"]
+
+
+@pytest.mark.exercise("08.3")
+@pytest.mark.parametrize("email, role, named", [("nobody@example.com", "librarian", "nobody@example.com"),
+                                                ("ann@example.com", "king", "king")],
+                         ids=["unknown-member", "unknown-role"])
+def test_the_command_refuses_what_does_not_exist(app, email, role, named):
+    """A member or a role that does not exist: a message naming it and the exit status 1, no traceback.
+    Raise RoleError(...) when the member or the role is None; the command turns it into a ClickException.
+    """
+    add_member(app, "Ann")
+    result = app.test_cli_runner().invoke(args=["grant-role", email, role])
+    assert result.exit_code == 1, f"expected exit status 1, got {result.exit_code}: {result.output} {result.exception!r}"
+    assert isinstance(result.exception, SystemExit), f"expected a message, not the exception {result.exception!r}"
+    assert named in result.output, f"expected the message to name {named!r}, got {result.output!r}"
+    assert roles_of(app, "ann@example.com") == []
+
+
+@pytest.mark.exercise("08.3")
+def test_an_admin_grants_on_the_page_and_a_member_may_not(app):
+    """Max (admin) grants Ben librarian with the form; Ben (a member) gets 403; a visitor goes to log in."""
+    add_member(app, "Max", roles=["admin"]), add_member(app, "Ben")
+    max_ = log_in(app, "Max")
+    response = max_.post("/admin/roles", data={"email": "ben@example.com", "role": "librarian",
+                                               "csrf_token": form_token(max_, "/admin/roles")})
+    assert response.status_code in (302, 303), f"expected a redirect after granting, got {response.status_code}"
+    assert roles_of(app, "ben@example.com") == ["librarian"]
+    ben = log_in(app, "Ben")
+    assert ben.get("/admin/roles").status_code == 403
+    assert ben.post("/admin/roles", data={"email": "ben@example.com", "role": "admin",
+                                          "csrf_token": form_token(ben, MEMBER_PAGE)}).status_code == 403
+    assert roles_of(app, "ben@example.com") == ["librarian"]
+    visitor = app.test_client().get("/admin/roles")
+    assert visitor.status_code == 302 and "/auth/login" in visitor.headers["Location"]
