@@ -44,6 +44,8 @@ def app(tmp_path_factory, database_url):
                                    "WTF_CSRF_ENABLED": False})
     app.config["MIGRATIONS"] = str(folder / "migrations")
     yield app
+    with app.app_context():  # close the pooled connections before the server stops
+        app.extensions["sqlalchemy"].engine.dispose()
     forget_package(folder)
     if str(folder.resolve()) in sys.path:
         sys.path.remove(str(folder.resolve()))
