@@ -5,6 +5,7 @@ module starts and stops. A machine without PostgreSQL skips, saying so, unless W
 .ci/run sets it, after installing PostgreSQL).
 """
 
+import logging
 import os
 import sys
 
@@ -31,6 +32,23 @@ def database_url():
         pytest.skip(reason)
     with postgres.server() as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def logging_kept():
+    """Undo what the migrations' env.py does to logging: its fileConfig() disables every logger that exists.
+
+    Otherwise a later test in this process that reads an app's log (caplog) finds it silent.
+    """
+    loggers = {logger: (logger.disabled, logger.level, list(logger.handlers), logger.propagate)
+               for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)}
+    root = (logging.root.level, list(logging.root.handlers))
+    yield
+    for logger in logging.root.manager.loggerDict.values():
+        if isinstance(logger, logging.Logger):
+            logger.disabled, logger.level, logger.handlers[:], logger.propagate = loggers.get(
+                logger, (False, logging.NOTSET, [], True))
+    logging.root.level, logging.root.handlers[:] = root[0], root[1]
 
 
 @pytest.fixture(scope="module")
