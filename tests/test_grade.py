@@ -59,6 +59,7 @@ HOSTILE = {
     "climbs_out_with_dots": ("import os\nhere = os.open('.', os.O_RDONLY)\n"
                              "os.open('../../../x', os.O_WRONLY | os.O_CREAT, dir_fd=here)\n"),
     "writes_a_database_elsewhere": "import sqlite3\nsqlite3.connect('/tmp/elsewhere.sqlite').execute('create table t (x)')\n",
+    "starts_a_thread": "import threading\nthreading.Thread(target=print).start()\n",
     "names_a_frame": "try:\n    raise ValueError\nexcept ValueError as error:\n    frame = error.__traceback__.tb_frame\n",
 }
 # hostile code in front of a correct answer: the points would be earned, but the run is void
@@ -188,6 +189,7 @@ def test_a_broken_submission_gets_a_clear_line(graded_class, student, status, wo
     ("appends_to_conftest", "wrote to " + str(chapters.CHECKS / "conftest.py")),
     ("opens_a_folder_for_dir_fd", "read " + str(chapters.ROOT)),
     ("takes_a_frame", "took a stack frame"),
+    ("starts_a_thread", "started a thread"),
     ("plain_import_of_pytest", "your answer uses `_pytest`"),
 ])
 def test_each_layer_of_the_guard_gives_its_own_reason(graded_class, student, reason):
@@ -303,3 +305,37 @@ def test_the_screen_catches_the_plain_ways_into_the_grader(code):
 def test_the_screen_ignores_comments_docstrings_and_attribute_calls():
     text = '"""Seed data for the workbook, checked by pytest."""\n# checked with pytest\nfrom re import compile\n'
     assert grading.screen(text + "pattern = compile('x')\nvalue = obj.eval\n") == ""
+
+
+def test_chapter_06s_hidden_tests_send_to_the_graders_real_mail_server(tmp_path):
+    """A graded run may not start a server: the grader's own records each connection, and refuses or hangs up where
+    a test asks. A digest sent over one connection per member, and a deliver() that catches only a refused
+    connection, pass the public checks and fail there."""
+    from answers.answers_06_mail import HIDDEN
+    from test_answers import with_answer as files_with_answer
+
+    def answered(book, exercise_id, answer):
+        (text,) = files_with_answer(chapters.exercise(exercise_id), answer).values()
+        return with_answer(book, exercise_id, text)
+
+    solved = notebook("06", solved=True)
+    name = chapters.chapter("06").filename
+    per_member = next(text for number, text in HIDDEN if number == "06.3" and "for member in members:\n        mail" in text)
+    refused_only = next(text for number, text in HIDDEN if number == "06.1")
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    write_student(submissions, "solved", {name: solved})
+    write_student(submissions, "half", {name: answered(answered(solved, "06.3", per_member), "06.1", refused_only)})
+    assert main(["grade", str(submissions), "--out", str(out), "-j", "2"]) == 0
+    rows = grades(out)
+    assert [rows[("solved", e)]["status"] for e in ("06.1", "06.3")] == ["passed", "passed"]
+    assert [rows[("half", e)]["status"] for e in ("06.1", "06.3")] == ["failed", "failed"]
+    def hidden_line(student, exercise):
+        page = (out / "feedback" / f"{student}.html").read_text()
+        section = page.split(f"<h2>Exercise {exercise}:")[1].split("<h2>")[0]
+        return re.search(r"Hidden tests: (.*?)</p>", section).group(1)
+
+    assert [hidden_line("solved", e) for e in ("06.1", "06.3")] == [
+        "1 of 1 hidden tests passed.", "2 of 2 hidden tests passed."]
+    # a parametrised test counts once: every refusal must be survived
+    assert [hidden_line("half", e) for e in ("06.1", "06.3")] == [
+        "0 of 1 hidden tests passed.", "1 of 2 hidden tests passed."]

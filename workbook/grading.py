@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import chapters, reference
+from . import chapters, mailbox, reference
 from . import folder as folders
 from .errors import WorkbookBug, WorkbookError
 from .learner import verdict
@@ -321,6 +321,7 @@ class Grader:
         self.counter = itertools.count()
         self.log: list[str] = []
         self.workers: list[Worker] = []
+        self.mail_server = None  # started with the workers: chapter 06's hidden tests send to it
         self.runs = 0  # test runs made: equal answers share theirs
         self.lock = threading.Lock()
         # the whole workbook (solutions, hidden tests, .git) and the grading files; Python's own files stay readable
@@ -343,6 +344,8 @@ class Grader:
     def close(self) -> None:
         for worker in self.workers:
             worker.stop()
+        if self.mail_server is not None:
+            self.mail_server.stop()
         shutil.rmtree(self.workspace, ignore_errors=True)
 
     def prepare(self, exercises: list[chapters.Exercise]) -> None:
@@ -388,8 +391,14 @@ class Grader:
         home = self.workspace / f"worker-{number}"
         (home / "tmp").mkdir(parents=True, exist_ok=True)
         environment = {"PATH": os.defpath, "HOME": str(home), "TMPDIR": str(home / "tmp"), "LANG": "C.UTF-8",
-                       "PYTHONDONTWRITEBYTECODE": "1"}
+                       "PYTHONDONTWRITEBYTECODE": "1", mailbox.GRADING_PORT_VARIABLE: str(self.mail_port())}
         return Worker(command=[sys.executable, "-I", "-c", BOOT, str(self.library)], environment=environment, cwd=home)
+
+    def mail_port(self) -> int:
+        """Return the port of the grader's SMTP server, started at the first call."""
+        if self.mail_server is None:
+            self.mail_server = mailbox.GradingMailServer()
+        return self.mail_server.port
 
     def start_workers(self, count: int) -> None:
         while len(self.workers) < count:

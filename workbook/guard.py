@@ -21,7 +21,7 @@ VERDICT_MODULES = ("pytest", "_pytest", "pluggy", "iniconfig", "workbook", "conf
 # whose module-level names are compared before and after the run (the audit hook does not see a module's setattr)
 SNAPSHOT_MODULES = (
     "builtins", "sys", "os", "posix", "io", "_io", "json", "pathlib", "dataclasses", "inspect", "traceback",
-    "pytest", "_pytest", "pluggy", "iniconfig", "workbook", "werkzeug.test", "flask.testing",
+    "pytest", "_pytest", "pluggy", "iniconfig", "workbook", "werkzeug.test", "flask.testing", "smtplib", "socket",
 )
 # names a module may rebind to another callable during a run without anyone tampering (pytest's own machinery)
 REBOUND_DURING_RUN = {"_pytest.assertion.util": {"_reprcompare", "_assertion_pass", "_config"}}
@@ -260,5 +260,14 @@ def install(learner_roots: list[Path], readable_roots: list[Path], protected_roo
         late = changed_since(taken)
         return f"{late} while the tests ran" if late else ""
 
+    def refuse_thread(*args, **kwargs):
+        if not state["over"]:
+            end("started a thread")
+
+    # Python 3.11 raises no audit event when a thread starts (3.13 does): every way to start one leads here
+    import _thread
+    import threading
+
+    _thread.start_new_thread = _thread.start_new = threading._start_new_thread = refuse_thread
     sys.addaudithook(hook)
     return finish

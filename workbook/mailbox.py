@@ -120,3 +120,93 @@ def mail_server(refuse: bool = False) -> Inbox:
 def _stop_at_exit() -> None:
     if _current is not None:
         _current.stop()
+
+
+# ---- the grader's server -------------------------------------------------------------------------------
+# A graded run may not start a thread, so it cannot run a server of its own: the grader runs this one, outside the
+# student's process, and tells the runs its port. An address asks for the answer it gets, as a real server's
+# answer depends on the address: tests make addresses of their own, so parallel runs never see each other's mail.
+GRADING_PORT_VARIABLE = "WORKBOOK_GRADING_SMTP_PORT"
+REFUSED, BLOCKED, HANG_UP = "refused-", "blocked-", "hangup-"
+
+
+class Recorder:
+    """The grading server's handler: refuse or hang up where an address asks for it, and record each delivery."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        # connection number -> the recipients of each message delivered over that connection
+        self.connections: dict[int, list[list[str]]] = {}
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if address.startswith(BLOCKED):
+            return "553 5.7.1 Sender not allowed"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith(REFUSED):
+            return "550 5.1.1 Mailbox unavailable"
+        if address.startswith(HANG_UP):
+            server.transport.close()
+            return "421 4.3.2 Closing connection"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.connections.setdefault(session.number, []).append(sorted(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+    def carrying(self, addresses: set[str]) -> list[list[list[str]]]:
+        """Return, per connection that delivered mail to any of the addresses, the recipients of each message."""
+        with self.lock:
+            return [messages for _, messages in sorted(self.connections.items())
+                    if any(set(recipients) & addresses for recipients in messages)]
+
+
+class GradingMailServer:
+    """An SMTP server on 127.0.0.1 that the grader runs for the whole class; XRECORD asks what it delivered."""
+
+    def __init__(self):
+        import json
+        from itertools import count
+
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP
+
+        recorder, numbers = Recorder(), count(1)
+
+        class RecordingSMTP(SMTP):
+            def _create_session(self):
+                session = super()._create_session()
+                session.number = next(numbers)
+                return session
+
+            async def smtp_XRECORD(self, arg):
+                """XRECORD ADDRESS...: the connections that delivered mail to these addresses, as JSON."""
+                await self.push("250 " + json.dumps(recorder.carrying(set(arg.split()))))
+
+        class RecordingController(Controller):
+            def factory(self):
+                return RecordingSMTP(self.handler, **self.SMTP_kwargs)
+
+        self.recorder = recorder
+        self.port = free_port()
+        self.controller = RecordingController(recorder, hostname=HOST, port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def delivered(port: int, addresses: list[str]) -> list[list[list[str]]]:
+    """Ask the grading server which connections delivered mail to any of the addresses, and what each carried."""
+    import json
+    import smtplib
+
+    with smtplib.SMTP(HOST, port, timeout=10) as client:
+        code, reply = client.docmd("XRECORD", " ".join(addresses))
+    if code != 250:
+        raise RuntimeError(f"the grading mail server answered {code} {reply!r}")
+    return json.loads(reply)

@@ -32,7 +32,7 @@ PRELOAD = (
     "flask", "flask.testing", "werkzeug", "jinja2", "itsdangerous",
     "sqlalchemy", "flask_sqlalchemy", "flask_migrate", "alembic",
     "flask_wtf", "wtforms", "flask_login", "flask_mail", "flask_principal", "flask_restx",
-    "workbook.app", "workbook.sql", "workbook.check_fixtures", "workbook.guard",
+    "workbook.app", "workbook.sql", "workbook.check_fixtures", "workbook.guard", "workbook.mailbox",
 )
 SCRATCH_PREFIX = "workbook-check-"
 # the worker's end of the answers pipe: a check's child closes it, so nothing it leaves behind holds the pipe open
