@@ -1,12 +1,16 @@
 """Checks for chapter 07: signed reset tokens, the forgotten-password form, and e-mail confirmation."""
 
 import re
+import secrets
 import time
 
 import itsdangerous
 import pytest
 from workbook.app import TEST_CONFIG, load_create_app
-from workbook.check_fixtures import form_token
+from workbook.check_fixtures import chapter05_stand_ins, form_token  # noqa: F401 (a fixture)
+
+# grading leaves chapter 05's exercises blank: members' passwords and log-ins come from stand-ins
+pytestmark = pytest.mark.usefixtures("chapter05_stand_ins")
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
 POINTS = {"07.1": 3, "07.2": 3, "07.3": 2}
@@ -270,6 +274,94 @@ def test_one_mail_per_member_every_few_minutes(app, outbox):
         db.session.commit()
     ask_for_link(app.test_client(), "ann@example.com")
     assert len(outbox) == 2, f"expected a new mail once RESET_MAIL_INTERVAL has passed, found {len(outbox)} in all"
+
+
+# 07.2: the page of the link
+
+def reset_path(app, member_id):
+    """Return the path of a reset link for the member, as reset_message builds it (exercise 07.1's token)."""
+    from bookshelf.tokens import reset_token
+
+    db, User = learner_models()
+    with app.app_context():
+        return f"/auth/reset/{reset_token(db.session.get(User, member_id))}"
+
+
+def logged_in_device(app, member_id):
+    """Return a test client logged in as the member on a device of its own, as chapter 05's login view logs in."""
+    from bookshelf.models import Login
+
+    db, User = learner_models()
+    token = secrets.token_urlsafe(32)
+    with app.app_context():
+        db.session.add(Login(user=db.session.get(User, member_id), token=token))
+        db.session.commit()
+    client = app.test_client()
+    # what login_user keeps in the session: Flask-Login gives the token to the user loader at every request
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    return client
+
+
+def is_logged_in(client):
+    """Say whether the client is logged in: the password page sends anyone else to the login page."""
+    return client.get("/auth/password").status_code == 200
+
+
+def set_new_password(client, path):
+    return client.post(path, data={"password": NEW_PASSPHRASE, "confirm": NEW_PASSPHRASE, "csrf_token": form_token(client, path)})
+
+
+@pytest.mark.exercise("07.2")
+def test_a_new_password_ends_every_log_in_and_is_told_by_mail(app, outbox):
+    """Setting the new password logs the member out on every device, and mails them a notice.
+    After form.validate_on_submit(), call member.set_password(...) (it ends every log-in), commit, and deliver
+    password_changed_message(member).
+    """
+    ann = add_member(app)
+    other_device = logged_in_device(app, ann)
+    assert is_logged_in(other_device), "expected Ann logged in on her other device before the reset (chapter 05's log-ins)"
+    client = app.test_client()
+    response = set_new_password(client, reset_path(app, ann))
+    assert response.status_code in (302, 303) and "/auth/login" in response.headers.get("Location", ""), (
+        f"expected the new password to be set with a redirect to the login page, got {response.status_code}"
+    )
+    assert not is_logged_in(other_device), (
+        "expected the new password to log Ann out on her other device: set it with member.set_password(...)"
+    )
+    assert [message.send_to for message in outbox] == [{"ann@example.com"}], (
+        f"expected one notice mailed to Ann, found mails to {[message.send_to for message in outbox]}"
+    )
+
+
+@pytest.mark.exercise("07.2")
+def test_each_bad_link_gets_the_page_that_says_why(app, outbox, monkeypatch):
+    """An expired link, a confirmation link, a link changed by hand and a link used already each get a 400 page
+    that says why, and no form.
+    Call member_to_reset(token) first; when it raises BadLink, return bad_link(error).
+    """
+    from bookshelf.tokens import EXPIRED, NOT_VALID, RESET_MAX_AGE, USED, confirm_token
+
+    db, User = learner_models()
+    ann = add_member(app)
+    with monkeypatch.context() as patched:
+        # itsdangerous dates a token with TimestampSigner.get_timestamp: made an hour and a minute ago
+        patched.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: int(time.time()) - RESET_MAX_AGE - 60)
+        expired = reset_path(app, ann)
+    with app.app_context():
+        another_purpose = f"/auth/reset/{confirm_token(db.session.get(User, ann))}"
+    good = reset_path(app, ann)
+    changed = good[:-3] + ("abc" if not good.endswith("abc") else "xyz")
+    client = app.test_client()
+    assert set_new_password(client, good).status_code in (302, 303), "expected a good link to set the new password"
+    for what, path, reason in (("an expired link", expired, EXPIRED), ("a confirmation link", another_purpose, NOT_VALID),
+                               ("a link changed by hand", changed, NOT_VALID), ("a link used already", good, USED)):
+        page = client.get(path)
+        text = page.get_data(as_text=True)
+        assert page.status_code == 400, f"expected {what} refused with 400, got {page.status_code}"
+        assert reason in text, f"expected the page for {what} to say {reason!r}"
+        assert 'name="password"' not in text, f"expected no form for a new password on the page for {what}"
 
 
 # 07.3: confirming the address
