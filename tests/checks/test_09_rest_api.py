@@ -84,12 +84,13 @@ def test_an_unknown_token_names_nobody(app):
 
 @pytest.mark.exercise("09.1")
 def test_an_expired_token_names_nobody(app):
-    """A token whose expires_at has passed finds nobody."""
+    """A token issued two days ago, whose expires_at has passed, finds nobody."""
     db, User, Book, Review, Role, tokens = learner_models()
     ann = add_member(app, "Ann")
     token = token_for(app, ann)
     with app.app_context():
         stored = db.session.scalar(db.select(tokens.ApiToken))
+        stored.created_at = tokens.utcnow() - timedelta(days=2)
         stored.expires_at = tokens.utcnow() - timedelta(minutes=1)
         db.session.commit()
     assert member_of(app, token) is None, "expected a token that expired a minute ago to find nobody"
@@ -147,12 +148,11 @@ def test_a_revoked_token_is_a_401(app, client):
 
 @pytest.mark.exercise("09.2")
 def test_a_write_without_a_token_is_refused(app, client):
-    """POST /api/books without a token is a 401, and adds nothing."""
-    db, User, Book, Review, Role, tokens = learner_models()
-    response = client.post("/api/books", json={"title": "Kindred", "author": "Octavia E. Butler"})
-    assert response.status_code == 401, f"expected a write without a token to be refused with 401, got {response.status_code}"
-    with app.app_context():
-        assert db.session.scalar(db.select(db.func.count(Book.id))) == 0
+    """DELETE /api/tokens with no token, or a made-up one, is a 401: every write but asking for a token needs one."""
+    for headers in ({}, bearer("made-up")):
+        response = client.delete("/api/tokens", headers=headers)
+        assert response.status_code == 401, \
+            f"expected a write with {headers or 'no header'} to be refused with 401, got {response.status_code}"
 
 
 # 09.3: a page of books
