@@ -136,6 +136,13 @@ def test_case_15_and_21_a_wrong_field_is_a_400_naming_it(app, body, field):
     assert field in response.json.get("errors", {}), response.json
 
 
+@pytest.mark.parametrize("body", [{"title": "\ud800", "author": "A"}, {"title": "T", "author": "A\udfffB"},
+                                  {"title": "T", "author": "A", "\ud800": 1}])
+def test_case_21_a_lone_surrogate_is_a_400_not_a_500(app, body):
+    """JSON may escape half a UTF-16 pair; no database stores it as UTF-8, so it is refused before any view."""
+    assert_error(app.test_client().post("/api/books", json=body, headers=token_header(app, "ann")), 400)
+
+
 def test_case_15_credentials_of_the_wrong_type_are_a_400(app):
     for body in ({"email": {"not": "a string"}, "password": "x"}, {"email": ["a"], "password": "x"}, [1, 2], "abc", 5):
         assert_error(app.test_client().post("/api/tokens", json=body), 400)
