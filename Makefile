@@ -37,6 +37,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/check_speed.py
 	$(BIN)/python benchmarks/book_list.py
 	$(BIN)/python benchmarks/login_time.py
+	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/grading.py
 
 # removes the environment only: a learner's bookshelf/, backups/ and progress stay where they are

@@ -2,7 +2,7 @@
 
 From chapter 04 on the app has CSRFProtect: the bad input carries a real token, read from a page as a browser does,
 so that it reaches the views; and every POST route refuses a request without one. From chapter 05 on the routes are
-also tried by a member logged in through the forms.
+also tried by a member logged in through the forms, and from chapter 09 on that member sends a bearer token too.
 """
 
 import io
@@ -24,7 +24,7 @@ from werkzeug.test import stream_encode_multipart
 from workbook import chapters, reference
 from workbook.app import TEST_CONFIG, forget_package, load_create_app
 
-from helpers import MEMBER_EMAIL, csrf_token_in, form_inputs, has_route, is_logged_in, logged_in
+from helpers import MEMBER_EMAIL, MEMBER_PASSWORD, csrf_token_in, form_inputs, has_route, is_logged_in, logged_in
 
 CHAPTERS = [chapter.number for chapter in chapters.all_chapters()]
 EXAMPLES = 200  # per chapter and visitor: 5 to 12 s here, building the folder included, on a shared 2-core machine
@@ -43,13 +43,17 @@ FOUND = [
     (("POST", "/api/members"), "", {"data": "[" * 5000 + "]" * 5000, "content_type": "application/json"}),
     (("POST", "/api/members"), "", {"json": {"email": "\ud800@example.com", "name": "Ann"}}),
     (("POST", "/api/members"), "", {"json": {"email": "ann@example.com", "name": "\ud800"}}),
+    (("POST", "/api/tokens"), "", {"data": "[" * 5000 + "]" * 5000, "content_type": "application/json"}),
+    (("POST", "/api/tokens"), "", {"json": {"email": "\ud800@example.com", "password": "\udfff"}}),
+    (("POST", "/api/books"), "", {"json": {"title": "\ud800", "author": "Octavia E. Butler"}}),
 ]
 # fields that Bookshelf's forms and JSON bodies read, now or in later chapters, and two that nobody may set
 FIELDS = ["email", "name", "title", "author", "year", "rating", "text", "password", "next", "id", "is_admin"]
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # POST routes that take no CSRF token by design: the members API acts on nobody's session and takes only JSON
-# (chapter 04's text); a route added here needs the same reason
-CSRF_EXEMPT = {"/api/members"}
+# (chapter 04's text), and chapter 09's API authenticates with bearer tokens and ignores cookies; a route added
+# here needs the same reason
+CSRF_EXEMPT = {"/api/members", "/api/tokens", "/api/books", "/api/books/<int:book_id>/reviews"}
 # file fields of Bookshelf's forms, and names a client may give a file: a path, a script, a double extension, none
 FILE_FIELDS = ["cover", "avatar", "file"]
 FILE_NAMES = ["cover.png", "../../app.py.png", "shell.php", "evil.php.png", "日本.png", "../../.png", ".png", "", "a.svg"]
@@ -298,6 +302,8 @@ class Visitor:
         self.app, self.member, self.client = app, member, app.test_client()
         self.protected = "csrf" in app.extensions  # CSRFProtect registers itself there
         self.token = self.session_token = None
+        # chapter 09 on: the member also sends a bearer token, so that bad input reaches the API's views
+        self.bearer = member and has_route(app, "/api/tokens")
 
     def stored_token(self):
         with self.client.session_transaction() as session:
@@ -307,6 +313,11 @@ class Visitor:
         """Log in again and read a new token if the last request ended the session (a logout, say)."""
         if self.member and not is_logged_in(self.client):
             logged_in(self.client)
+        if self.bearer and self.client.get("/api/me").status_code == 401:
+            # the first request, or a drawn DELETE /api/tokens revoked the last one: ask for a new token
+            issued = self.client.post("/api/tokens", json={"email": MEMBER_EMAIL, "password": MEMBER_PASSWORD})
+            assert issued.status_code == 201, f"expected a token for the member, got {issued.status_code}"
+            self.client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issued.json['token']}"
         if self.protected and (self.token is None or self.stored_token() != self.session_token):
             self.token = self.token_from_pages()
             self.session_token = self.stored_token()

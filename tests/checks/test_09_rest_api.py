@@ -1,0 +1,274 @@
+"""Checks for chapter 09: the member of a token, reading the bearer header, a page of books, changing a review."""
+
+from datetime import timedelta
+
+import pytest
+from workbook.sql import count_statements
+
+# the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
+POINTS = {"09.1": 2, "09.2": 2, "09.3": 3, "09.4": 3}
+# the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
+# grading leaves every other exercise blank
+NEEDS = {"09.2": ["09.1"], "09.4": ["09.1", "09.2"]}
+
+
+def learner_models():
+    from bookshelf.api import tokens
+    from bookshelf.db import db
+    from bookshelf.models import Book, Review, Role, User
+
+    return db, User, Book, Review, Role, tokens
+
+
+def add_member(app, name, roles=()):
+    """Add a member (no password: tokens are issued directly) with the roles named; return their id."""
+    db, User, Book, Review, Role, tokens = learner_models()
+    with app.app_context():
+        member = User(name=name, email=f"{name.lower()}@example.com")
+        member.roles.extend(db.session.scalars(db.select(Role).where(Role.name.in_(roles))))
+        db.session.add(member)
+        db.session.commit()
+        return member.id
+
+
+def token_for(app, member_id):
+    """Return a new token of the member, as POST /api/tokens issues it."""
+    db, User, Book, Review, Role, tokens = learner_models()
+    with app.app_context():
+        token, _ = tokens.issue_token(db.session.get(User, member_id))
+        return token
+
+
+def member_of(app, token):
+    """Return the id of the member that member_for_token finds for this token, or None."""
+    db, User, Book, Review, Role, tokens = learner_models()
+    with app.app_context():
+        found = tokens.member_for_token(token)
+        return None if found is None else found.id
+
+
+def add_books(app, count, author="Octavia E. Butler"):
+    db, User, Book, Review, Role, tokens = learner_models()
+    with app.app_context():
+        db.session.add_all(Book(title=f"Book {n:03d}", author=author) for n in range(count))
+        db.session.commit()
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+# 09.1: the member of a token
+
+@pytest.mark.exercise("09.1")
+def test_a_token_names_its_member(app):
+    """A token just issued finds its member; each member's token finds them, not another."""
+    ann, ben = add_member(app, "Ann"), add_member(app, "Ben")
+    anns, bens = token_for(app, ann), token_for(app, ben)
+    assert member_of(app, anns) == ann, "expected Ann's token to find Ann: look for ApiToken.token_hash == digest(token)"
+    assert member_of(app, bens) == ben, "expected Ben's token to find Ben, not the first member"
+
+
+@pytest.mark.exercise("09.1")
+def test_an_unknown_token_names_nobody(app):
+    """A token nobody was given, and the stored hash itself, find nobody."""
+    db, User, Book, Review, Role, tokens = learner_models()
+    ann = add_member(app, "Ann")
+    token_for(app, ann)
+    assert member_of(app, "made-up") is None, "expected a made-up token to find nobody (None)"
+    with app.app_context():
+        stored = db.session.scalar(db.select(tokens.ApiToken.token_hash))
+    assert member_of(app, stored) is None, \
+        "expected the stored hash, sent as a token, to find nobody: compare digest(token) with token_hash"
+
+
+@pytest.mark.exercise("09.1")
+def test_an_expired_token_names_nobody(app):
+    """A token issued two days ago, whose expires_at has passed, finds nobody."""
+    db, User, Book, Review, Role, tokens = learner_models()
+    ann = add_member(app, "Ann")
+    token = token_for(app, ann)
+    with app.app_context():
+        stored = db.session.scalar(db.select(tokens.ApiToken))
+        stored.created_at = tokens.utcnow() - timedelta(days=2)
+        stored.expires_at = tokens.utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    assert member_of(app, token) is None, "expected a token that expired a minute ago to find nobody"
+
+
+@pytest.mark.exercise("09.1")
+def test_a_revoked_token_names_nobody(app, client):
+    """DELETE /api/tokens revokes the token: it finds nobody afterwards."""
+    ann = add_member(app, "Ann")
+    token = token_for(app, ann)
+    assert member_of(app, token) == ann
+    with app.app_context():
+        db, User, Book, Review, Role, tokens = learner_models()
+        db.session.execute(db.delete(tokens.ApiToken))
+        db.session.commit()
+    assert member_of(app, token) is None, "expected a token deleted from api_tokens to find nobody"
+
+
+# 09.2: the bearer header
+
+@pytest.mark.exercise("09.2")
+def test_me_answers_the_member_of_the_token(app, client):
+    """GET /api/me with Authorization: Bearer <token> answers the member; the scheme's case does not matter."""
+    lea = add_member(app, "Lea", roles=["librarian"])
+    token = token_for(app, lea)
+    for scheme in ("Bearer", "bearer", "BEARER"):
+        response = client.get("/api/me", headers={"Authorization": f"{scheme} {token}"})
+        assert response.status_code == 200, \
+            f"expected GET /api/me with '{scheme} <token>' to answer 200, got {response.status_code}"
+        assert response.json["name"] == "Lea" and response.json["roles"] == ["librarian"], response.json
+
+
+@pytest.mark.exercise("09.2")
+@pytest.mark.parametrize("header", [None, "Basic YW5uOnNlY3JldA==", "Bearer", "Bearer ", "Token {token}", "{token}"])
+def test_no_bearer_token_is_a_json_401(app, client, header):
+    """Without a header, with another scheme, or with no token after Bearer: 401 JSON with WWW-Authenticate."""
+    token = token_for(app, add_member(app, "Ann"))
+    headers = {} if header is None else {"Authorization": header.format(token=token)}
+    response = client.get("/api/me", headers=headers)
+    assert response.status_code == 401, f"expected 401 for Authorization: {header!r}, got {response.status_code}"
+    assert response.is_json and response.json.get("error") == "unauthorized", \
+        f"expected the 401 in JSON, got {response.get_data(as_text=True)[:200]}"
+    assert "bearer" in response.headers.get("WWW-Authenticate", "").lower(), \
+        "expected a WWW-Authenticate header naming Bearer: refuse(...) adds it"
+
+
+@pytest.mark.exercise("09.2")
+def test_a_revoked_token_is_a_401(app, client):
+    """A token revoked with DELETE /api/tokens is refused with 401 afterwards."""
+    token = token_for(app, add_member(app, "Ann"))
+    assert client.delete("/api/tokens", headers=bearer(token)).status_code == 204, "expected DELETE /api/tokens: 204"
+    response = client.get("/api/me", headers=bearer(token))
+    assert response.status_code == 401, f"expected a revoked token to be refused with 401, got {response.status_code}"
+
+
+@pytest.mark.exercise("09.2")
+def test_a_write_without_a_token_is_refused(app, client):
+    """DELETE /api/tokens with no token, or a made-up one, is a 401: every write but asking for a token needs one."""
+    for headers in ({}, bearer("made-up")):
+        response = client.delete("/api/tokens", headers=headers)
+        assert response.status_code == 401, \
+            f"expected a write with {headers or 'no header'} to be refused with 401, got {response.status_code}"
+
+
+# 09.3: a page of books
+
+@pytest.mark.exercise("09.3")
+def test_pages_hold_every_book_once_in_order(app, client):
+    """Walking 45 books 20 at a time: 3 pages, every book once, by id; the envelope says so."""
+    add_books(app, 45)
+    seen = []
+    for page in (1, 2, 3):
+        response = client.get(f"/api/books?page={page}")
+        assert response.status_code == 200, f"expected page {page} to answer 200, got {response.status_code}"
+        body = response.json
+        assert (body["page"], body["per_page"], body["total"], body["pages"]) == (page, 20, 45, 3), \
+            f"expected page {page} of 3, 20 per page, 45 in all, got {({k: v for k, v in body.items() if k != 'items'})}"
+        seen += [book["id"] for book in body["items"]]
+    assert seen == sorted(seen) and len(set(seen)) == 45, "expected each book once, ordered by id (order_by(Book.id))"
+    assert client.get("/api/books?page=4").json["items"] == [], "expected a page past the last to be empty"
+
+
+@pytest.mark.exercise("09.3")
+def test_the_link_header_leads_to_the_next_page(app, client):
+    """The Link header names the next page (keeping per_page), and the last page has no next."""
+    add_books(app, 12)
+    first = client.get("/api/books?per_page=5")
+    assert 'rel="next"' in first.headers.get("Link", ""), "expected a Link header with rel=\"next\" on page 1"
+    assert "per_page=5" in first.headers["Link"] and "page=2" in first.headers["Link"], first.headers["Link"]
+    last = client.get("/api/books?per_page=5&page=3")
+    assert 'rel="next"' not in last.headers.get("Link", ""), "expected no next link on the last page"
+    assert len(last.json["items"]) == 2
+
+
+@pytest.mark.exercise("09.3")
+def test_filters_by_author_and_title(app, client):
+    """author= and title= keep the books that contain them, in any case; the total counts the matches only."""
+    add_books(app, 3)
+    add_books(app, 2, author="Ursula K. Le Guin")
+    by_author = client.get("/api/books?author=le%20GUIN").json
+    assert by_author["total"] == 2 and {b["author"] for b in by_author["items"]} == {"Ursula K. Le Guin"}, \
+        f"expected author=le GUIN to keep Le Guin's 2 books, got {by_author['total']}"
+    by_title = client.get("/api/books?title=book%20001").json
+    assert [b["title"] for b in by_title["items"]] == ["Book 001", "Book 001"], by_title
+    assert client.get("/api/books?title=%25").json["total"] == 0, "expected title=% to match no title (autoescape=True)"
+
+
+@pytest.mark.exercise("09.3")
+def test_a_page_costs_the_same_few_statements(app, client):
+    """A page of 20 costs at most 3 SQL statements, with 30 books or 300, each with reviews counted."""
+    db, User, Book, Review, Role, tokens = learner_models()
+    add_books(app, 30)
+    with count_statements(app) as few:
+        small = client.get("/api/books")
+    add_books(app, 270)
+    with count_statements(app) as many:
+        client.get("/api/books")
+    assert small.status_code == 200 and "reviews" in small.json["items"][0]
+    assert many.count == few.count <= 3, f"expected at most 3 statements whatever the books, got {few.count} and {many.count}"
+
+
+# 09.4: changing a review
+
+def add_review(app, author_id):
+    db, User, Book, Review, Role, tokens = learner_models()
+    with app.app_context():
+        review = Review(book=Book(title="Kindred", author="Octavia E. Butler"), user=db.session.get(User, author_id),
+                        rating=5, text="Read it in one sitting.")
+        db.session.add(review)
+        db.session.commit()
+        return review.id
+
+
+def stored_review(app, review_id):
+    db, User, Book, Review, Role, tokens = learner_models()
+    with app.app_context():
+        review = db.session.get(Review, review_id)
+        return review.rating, review.text
+
+
+@pytest.mark.exercise("09.4")
+def test_the_author_changes_their_review(app, client):
+    """Ann's PUT changes her review, and answers it."""
+    ann = add_member(app, "Ann")
+    review = add_review(app, ann)
+    response = client.put(f"/api/reviews/{review}", json={"rating": 3, "text": "Less on a second read."},
+                          headers=bearer(token_for(app, ann)))
+    assert response.status_code == 200, f"expected Ann's PUT to answer 200, got {response.status_code}"
+    assert response.json["rating"] == 3 and response.json["text"] == "Less on a second read.", response.json
+    assert stored_review(app, review) == (3, "Less on a second read."), "expected the change to be committed"
+
+
+@pytest.mark.exercise("09.4")
+def test_another_member_gets_403_and_changes_nothing(app, client):
+    """Ben's PUT to Ann's review is a 403 JSON, and the review stays as it was."""
+    ann, ben = add_member(app, "Ann"), add_member(app, "Ben")
+    review = add_review(app, ann)
+    response = client.put(f"/api/reviews/{review}", json={"rating": 1, "text": "Ben was here"},
+                          headers=bearer(token_for(app, ben)))
+    assert response.status_code == 403, f"expected Ben to be refused with 403, got {response.status_code}"
+    assert response.is_json, "expected the 403 in JSON"
+    assert stored_review(app, review) == (5, "Read it in one sitting."), "expected Ann's review unchanged"
+
+
+@pytest.mark.exercise("09.4")
+def test_a_librarian_changes_any_review(app, client):
+    """Lea, a librarian, may change Ann's review."""
+    ann, lea = add_member(app, "Ann"), add_member(app, "Lea", roles=["librarian"])
+    review = add_review(app, ann)
+    response = client.put(f"/api/reviews/{review}", json={"rating": 4}, headers=bearer(token_for(app, lea)))
+    assert response.status_code == 200, f"expected a librarian's PUT to answer 200, got {response.status_code}"
+    assert stored_review(app, review)[0] == 4
+
+
+@pytest.mark.exercise("09.4")
+def test_a_review_that_does_not_exist_is_a_404(app, client):
+    """A PUT to a review that does not exist is a 404 JSON."""
+    lea = add_member(app, "Lea", roles=["librarian"])
+    response = client.put("/api/reviews/999", json={"rating": 4}, headers=bearer(token_for(app, lea)))
+    assert response.status_code == 404, f"expected 404 for a review that does not exist, got {response.status_code}"
+    assert response.is_json
