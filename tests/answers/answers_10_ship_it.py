@@ -12,16 +12,6 @@ def app():
     yield app
 
 
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
 class AuthActions:
     def __init__(self, client):
         self._client = client
@@ -133,14 +123,6 @@ CORRECT = [
         "tests/conftest.py": '@pytest.fixture\n'
                              'def app():\n'
                              '    yield create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "x"})\n'
-                             '\n\n'
-                             '@pytest.fixture\n'
-                             'def client(app):\n'
-                             '    return app.test_client()\n'
-                             '\n\n'
-                             '@pytest.fixture\n'
-                             'def runner(app):\n'
-                             '    return app.test_cli_runner()\n'
                              '\n\n'
                              'class Auth:\n'
                              '    def __init__(self, client):\n'
