@@ -1,31 +1,6 @@
 """Chapter 10: settings from the environment, what production refuses, and Bookshelf's own tests."""
 
-# 10.3's answers are whole test suites: a text per file of the exercise
-CONFTEST = '''@pytest.fixture
-def app():
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
-    with app.app_context():
-        ann = User(name="Ann", email="ann@example.com")
-        ann.set_password(PASSWORD)
-        db.session.add(ann)
-        db.session.commit()
-    yield app
-
-
-class AuthActions:
-    def __init__(self, client):
-        self._client = client
-
-    def login(self, email="ann@example.com", password=PASSWORD):
-        return self._client.post("/auth/login", data={"email": email, "password": password})
-
-    def logout(self):
-        return self._client.post("/auth/logout")
-
-
-@pytest.fixture
-def auth(client):
-    return AuthActions(client)'''
+# 10.3's answers are test suites: a text per file of the exercise (tests/conftest.py is given)
 # four tests that pass on Bookshelf and prove nothing about it
 PAGES_ONLY = '''def test_login_page(client):
     assert client.get("/auth/login").status_code == 200
@@ -91,7 +66,6 @@ CORRECT = [
 
     # the tutorial's layout, tests that follow redirects and read the pages
     ("10.3", {
-        "tests/conftest.py": CONFTEST,
         "tests/test_auth.py": 'def test_login_then_members_page(client, auth):\n'
                               '    page = auth.login()\n'
                               '    assert page.status_code == 302\n'
@@ -106,11 +80,8 @@ CORRECT = [
                               '    assert client.get("/auth/password").status_code == 200\n'
                               '    auth.logout()\n'
                               '    assert client.get("/auth/password").status_code == 302',
-        "tests/test_books.py": 'import pytest\n'
-                               '\n\n'
-                               '@pytest.mark.parametrize("path", ["/books/new"])\n'
-                               'def test_members_only(client, path):\n'
-                               '    page = client.get(path, follow_redirects=True)\n'
+        "tests/test_books.py": 'def test_members_only(client):\n'
+                               '    page = client.get("/books/new", follow_redirects=True)\n'
                                '    assert page.request.path == "/auth/login"\n'
                                '\n\n'
                                'def test_new_book_in_list(client, auth):\n'
@@ -120,26 +91,6 @@ CORRECT = [
     }),
     # a member registered through the form, and one module for the whole story
     ("10.3", {
-        "tests/conftest.py": '@pytest.fixture\n'
-                             'def app():\n'
-                             '    yield create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "x"})\n'
-                             '\n\n'
-                             'class Auth:\n'
-                             '    def __init__(self, client):\n'
-                             '        self.client = client\n'
-                             '        client.post("/auth/register", data={"name": "Ben", "email": "ben@example.com",\n'
-                             '                                            "password": PASSWORD, "confirm": PASSWORD})\n'
-                             '        client.post("/auth/logout")\n'
-                             '\n'
-                             '    def login(self, password=PASSWORD):\n'
-                             '        return self.client.post("/auth/login", data={"email": "ben@example.com", "password": password})\n'
-                             '\n'
-                             '    def logout(self):\n'
-                             '        return self.client.post("/auth/logout")\n'
-                             '\n\n'
-                             '@pytest.fixture\n'
-                             'def auth(client):\n'
-                             '    return Auth(client)',
         "tests/test_auth.py": 'def test_right_and_wrong_password(client, auth):\n'
                               '    assert "Wrong e-mail" in auth.login(password="nope").get_data(as_text=True)\n'
                               '    assert auth.login().status_code == 302\n'
@@ -199,30 +150,25 @@ WRONG = [
              '    raise RuntimeError(NO_SECRET_KEY)'),
 
     # tests that pass whatever the app does
-    ("10.3", {"tests/conftest.py": CONFTEST,
+    ("10.3", {
               "tests/test_auth.py": 'def test_login(client, auth):\n    auth.login()\n    assert True\n\n\n'
                                     'def test_logout(client, auth):\n    auth.logout()\n    assert True',
               "tests/test_books.py": 'def test_books(client):\n    client.get("/books/new")\n    assert True\n\n\n'
                                      'def test_list(client):\n    client.get("/")\n    assert True'}),
     # pages only: every page answers, and nothing about who may do what
-    ("10.3", {"tests/conftest.py": CONFTEST, "tests/test_auth.py": PAGES_ONLY,
+    ("10.3", {"tests/test_auth.py": PAGES_ONLY,
               "tests/test_books.py": 'def test_book_form_exists(client):\n    assert client.get("/books/new").status_code in (200, 302)'}),
     # the tests that matter skipped, the rest pass
-    ("10.3", {"tests/conftest.py": CONFTEST, "tests/test_auth.py": PAGES_ONLY,
+    ("10.3", {"tests/test_auth.py": PAGES_ONLY,
               "tests/test_books.py": 'import pytest\n\n\n@pytest.mark.skip(reason="later")\n'
                                      'def test_visitor(client):\n    assert client.get("/books/new").status_code == 302\n\n\n'
                                      '@pytest.mark.xfail\ndef test_wrong_password(client, auth):\n'
                                      '    auth.login(password="x")\n    assert client.get("/books/new").status_code == 302'}),
-    # a conftest hook that turns every failure into a pass (the tests themselves are wrong: /book/new is no page)
-    ("10.3", {"tests/conftest.py": CONFTEST + '\n\n\n'
-                                   '@pytest.hookimpl(hookwrapper=True)\n'
-                                   'def pytest_runtest_makereport(item, call):\n'
-                                   '    outcome = yield\n'
-                                   '    outcome.get_result().outcome = "passed"',
-              "tests/test_auth.py": PAGES_ONLY,
-              "tests/test_books.py": 'def test_visitor(client):\n    assert client.get("/book/new").status_code == 302\n\n\n'
-                                     'def test_wrong_password(client, auth):\n    auth.login(password="x")\n'
-                                     '    assert client.get("/book/new").status_code == 302'}),
+    # the run ended early with status 0, before any test: "nothing failed"
+    ("10.3", {"tests/test_auth.py": PAGES_ONLY,
+              "tests/test_books.py": 'import pytest\n\n'
+                                     'pytest.exit("all good", returncode=0)\n\n\n'
+                                     'def test_visitor(client):\n    assert client.get("/books/new").status_code == 302'}),
 ]
 
 # half-answers: each passes or fails the public checks, and the hidden tests catch them
@@ -274,7 +220,7 @@ HIDDEN = [
              'app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")'),
 
     # passwords and visitors tested; the list and logging out never are
-    ("10.3", {"tests/conftest.py": CONFTEST,
+    ("10.3", {
               "tests/test_auth.py": 'def test_login_page(client):\n    assert client.get("/auth/login").status_code == 200\n\n\n'
                                     'def test_right_password(client, auth):\n    auth.login()\n'
                                     '    assert client.get("/books/new").status_code == 200\n\n\n'
