@@ -41,8 +41,13 @@ def with_answer(exercise: chapters.Exercise, answer: str) -> dict[str, str]:
     files = {}
     for index in exercise.solution_cells:
         path, body = chapters.writefile_cell(cells[index])
-        # an answer is one text, or one text per solution region of the cell (05.4 has one in login and one in logout)
-        parts = iter(answer) if isinstance(answer, tuple) else itertools.repeat(answer)
+        # an answer is one text, or one text per solution region of the cell (05.4 has one in login and one in logout),
+        # or, for an exercise of several files (10.3's test suite), a text per file's path
+        if isinstance(answer, dict):
+            text = answer[path]
+            parts = iter(text) if isinstance(text, tuple) else itertools.repeat(text)
+        else:
+            parts = iter(answer) if isinstance(answer, tuple) else itertools.repeat(answer)
         replaced = REGION.sub(lambda m: "\n".join(m["indent"] + line for line in next(parts).split("\n")), body)
         files[path] = chapters.file_text(replaced)
     return files
@@ -67,8 +72,13 @@ def answered_folder(built, tmp_path, exercise_id: str, answer: str):
     exercise = chapters.exercise(exercise_id)
     folder = built(exercise, tmp_path / "bookshelf-folder")
     files = with_answer(exercise, answer)
-    last = answer[-1] if isinstance(answer, tuple) else answer
-    assert files and all(last.split("\n")[-1].strip() in text for text in files.values()), "the answer was not placed"
+    if isinstance(answer, dict):
+        last_lines = {path: (text[-1] if isinstance(text, tuple) else text).split("\n")[-1].strip()
+                      for path, text in answer.items()}
+        assert files and all(last_lines[path] in text for path, text in files.items()), "the answer was not placed"
+    else:
+        last = answer[-1] if isinstance(answer, tuple) else answer
+        assert files and all(last.split("\n")[-1].strip() in text for text in files.values()), "the answer was not placed"
     write_files(folder, files)
     return folder
 

@@ -1,9 +1,13 @@
 """In a real browser, the learner's JupyterLab runs a chapter: a pass shows green, a failure pink, and no nbgrader;
 the pages that show() shows are visible, stored and live."""
 
+import json
 import os
 import re
+import secrets
 import shutil
+import subprocess
+import sys
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -11,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from helpers import jupyterlab, learner_environment
+from helpers import free_port, jupyterlab, learner_environment
 from workbook import chapters
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -400,3 +404,159 @@ def test_bookshelf_served_from_a_notebook_works_through_the_proxy_with_forms_fla
         assert urllib.parse.urlsplit(anonymous.url).path == f"{BASE_URL}login", anonymous.url
         assert "Bookshelf" not in anonymous.read().decode()
     page.close()
+
+
+# ---- chapter 10: the whole Bookshelf in a browser, served live through the proxy and by a production server ------
+
+# a 1×1 PNG, enough for the cover form, which judges an upload by its bytes
+COVER_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e5270de10000000049454e44ae426082")
+SHOT_SIZE = {"width": 1100, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def shelf_10(tmp_path_factory):
+    """A folder at the end of chapter 10, its development database made by `flask db upgrade`."""
+    from workbook import flask, reference
+
+    root = tmp_path_factory.mktemp("ship")
+    shelf = root / "shelf"
+    shelf.mkdir()
+    reference.restore_created(shelf, "10")
+    reference.build(shelf, "10")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(shelf)
+        flask("db upgrade")
+    return root, shelf
+
+
+def bookshelf_story(app, link: str, name: str, shots: Path) -> None:
+    """Register, log out, log in with chapter 05's form, add a book with a cover, see it in the list and through
+    Swagger UI with a bearer token, and log out; link is the app's address, with its final slash."""
+    email, password, title = f"{name.lower()}@example.com", "correct horse battery staple", f"{name}'s Kindred"
+    app.set_viewport_size(SHOT_SIZE)
+    app.goto(link + "auth/register")
+    for field, value in (("name", name), ("email", email), ("password", password), ("confirm", password)):
+        app.fill(f"#{field}", value)
+    app.click("main button[type=submit]")
+    expect(app.locator(".flashes")).to_contain_text(f"Welcome to Bookshelf, {name}.", timeout=30_000)
+    app.click("header >> text=Log out")
+    expect(app.locator(".flashes")).to_contain_text("You are logged out.", timeout=30_000)
+    expect(app.locator("header")).to_contain_text("Log in")
+
+    app.click("header >> text=Log in")
+    expect(app.locator("h1")).to_have_text("Log in", timeout=30_000)
+    app.fill("#email", email)
+    app.fill("#password", password)
+    app.click("main button[type=submit]")
+    expect(app.locator(".flashes")).to_contain_text(f"Welcome back, {name}.", timeout=30_000)
+
+    app.click("header >> text=Add a book")
+    app.fill("#title", title)
+    app.fill("#author", "Octavia E. Butler")
+    app.click("main button[type=submit]")
+    expect(app.locator(".flashes")).to_contain_text(f"Added {title}.", timeout=30_000)
+    app.click("text=Upload a cover")
+    app.set_input_files("#cover", files=[{"name": "kindred.png", "mimeType": "image/png", "buffer": COVER_PNG}])
+    app.click("main button[type=submit]")
+    expect(app.locator(f'img[alt="Cover of {title}"]')).to_be_visible(timeout=30_000)
+    app.click("header >> text=Bookshelf")
+    expect(app.locator("main")).to_contain_text(title, timeout=30_000)
+
+    # the API in Swagger UI: a token for the e-mail address and password, then Authorize with it, then the books
+    app.goto(link + "api/doc")
+    tokens = operation(app, "post", "/tokens")
+    tokens.locator("button.try-out__btn").click()
+    tokens.locator("textarea.body-param__text").fill(json.dumps({"email": email, "password": password}))
+    tokens.locator("button.execute").click()
+    answer = tokens.locator(".live-responses-table .response-col_description pre").first
+    expect(answer).to_contain_text('"token"', timeout=30_000)
+    token = json.loads(answer.inner_text())["token"]
+    app.click("button.authorize")
+    app.locator(".auth-container input").fill(f"Bearer {token}")
+    app.click(".auth-btn-wrapper button.authorize")
+    app.click(".auth-btn-wrapper button.btn-done")
+    for path, expected in (("/me", email), ("/books", title)):
+        found = operation(app, "get", path)
+        found.locator("button.try-out__btn").click()
+        found.locator("button.execute").click()
+        body = found.locator(".live-responses-table .response-col_description pre").first
+        expect(body).to_contain_text(expected, timeout=30_000)
+    found.locator(".live-responses-table").scroll_into_view_if_needed()
+    app.screenshot(path=str(shots / f"{name.lower()}-swagger.png"))
+
+    app.goto(link)
+    app.click("header >> text=Log out")
+    expect(app.locator(".flashes")).to_contain_text("You are logged out.", timeout=30_000)
+    app.goto(link + "books/new")
+    expect(app.locator("h1")).to_have_text("Log in", timeout=30_000)
+
+
+def keep_artifact(screenshot: Path) -> None:
+    """Copy a screenshot to WORKBOOK_ARTIFACTS (CI keeps that folder), if it is set; chapter 10 shows one of them."""
+    folder = os.environ.get("WORKBOOK_ARTIFACTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(screenshot, Path(folder) / f"chapter-10-{screenshot.name}")
+
+
+def operation(app, method: str, path: str):
+    """Open one operation of the Swagger UI page (its namespace first: Flask-RESTX shows them folded), return its block."""
+    block = app.locator(f".opblock-{method}", has=app.locator(f".opblock-summary-path[data-path='{path}']"))
+    if not block.is_visible():
+        app.locator(f"h3.opblock-tag[data-tag='{path.strip('/').split('/')[0]}']").click()
+    expect(block).to_be_visible(timeout=30_000)
+    block.locator(".opblock-summary").click()
+    return block
+
+
+def test_chapter_10s_bookshelf_served_live_through_the_proxy_with_swagger_ui(shelf_10, browser):
+    """The learner serves chapter 10's Bookshelf from a notebook under JupyterHub's base URL, and uses it whole."""
+    import nbformat
+
+    root, shelf = shelf_10
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in SERVE_CELLS],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    nbformat.write(notebook, shelf / "live.ipynb")
+    env = {**learner_environment(), "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings")}
+    with jupyterlab(root, f"--LabApp.workspaces_dir={root / '.workspaces'}", env=env, base_url=BASE_URL) as (base, token):
+        page = open_notebook(browser, f"{base}/lab/workspaces/live/tree/shelf/live.ipynb?reset&token={token}")
+        run_all(page)
+        printed = page.locator(".jp-OutputArea-output", has_text="Bookshelf is live")
+        expect(printed).to_contain_text("proxy/absolute/", timeout=120_000)
+        (link,) = PROXY_LINK.findall(printed.inner_text().split("(through JupyterLab)")[0])
+        # the printed link opens a tab of its own, with Jupyter's log-in, which the proxy asks for
+        with page.context.expect_page(timeout=30_000) as opened:
+            printed.locator(f"a[href='{link}']").click()
+        app = opened.value
+        bookshelf_story(app, link, "Ada", root)
+        keep_artifact(root / "ada-swagger.png")
+        app.close()
+        page.close()
+
+
+def test_chapter_10s_bookshelf_on_waitress_in_a_browser(shelf_10, browser):
+    """The production server of chapter 10, with its Secure, HttpOnly, SameSite cookies, straight from wsgi.py."""
+    root, shelf = shelf_10
+    port = free_port()
+    environment = {**{name: value for name, value in os.environ.items() if not name.startswith(("FLASK_", "PYTEST_"))},
+                   "SECRET_KEY": secrets.token_hex(32), "SERVER_NAME": f"127.0.0.1:{port}", "PROXY_HOPS": "0"}
+    server = subprocess.Popen([sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "wsgi:app"], cwd=shelf,
+                              env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in server.stdout:  # waitress says when it listens
+            if "Serving on" in line:
+                break
+        context = browser.new_context()
+        app = context.new_page()
+        bookshelf_story(app, f"http://127.0.0.1:{port}/", "Grace", root)
+        cookies = {cookie["name"]: cookie for cookie in context.cookies(f"http://127.0.0.1:{port}/")}
+        assert cookies["session"]["secure"] and cookies["session"]["httpOnly"], cookies
+        keep_artifact(root / "grace-swagger.png")
+        context.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stdout.close()

@@ -201,7 +201,9 @@ def run_pytest(request: dict, folder: Path) -> CheckRun:
     logging.getLogger("flask_migrate").addFilter(migrate_errors)
     collector = Collector(folder, run, migrate_errors, watch=bool(request.get("guard")))
     args = [
-        request["test_file"], "--bookshelf", str(folder), "--exercise", request["exercise"],
+        # --bookshelf=DIR as one word: pytest reads a lone DIR before the option is known as a path to test,
+        # and would load the conftest.py of DIR/tests (chapter 10's learner writes one)
+        request["test_file"], f"--bookshelf={folder}", "--exercise", request["exercise"],
         # the public checks' settings, and the conftest beside the test file (tests/checks or tests/hidden)
         "--rootdir", str(tests), "-c", str(settings), "--confcutdir", str(tests),
         "-p", "no:cacheprovider", "-p", "no:debugging", "-p", "no:randomly",

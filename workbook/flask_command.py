@@ -7,6 +7,7 @@ Flask-Migrate's bare "Error: " line name the learner's file and line.
 
 import logging
 import os
+import secrets
 import shlex
 import signal
 import subprocess
@@ -84,7 +85,10 @@ def flask(arguments: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         process = subprocess.Popen(
             [sys.executable, "-P", "-c", ENTRY, *words], cwd=here, stdout=captured, stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**clean_environment(), "PYTHONDONTWRITEBYTECODE": "1", "FLASK_DEBUG": "0", "PYTHONIOENCODING": "utf-8"},
+            # a secret key of the command's own where the kernel has none, as serve() gives its server:
+            # chapter 10's create_app() refuses the development key outside debug, and a command signs nothing
+            env={"SECRET_KEY": secrets.token_hex(32), **clean_environment(), "PYTHONDONTWRITEBYTECODE": "1",
+                 "FLASK_DEBUG": "0", "PYTHONIOENCODING": "utf-8"},
         )
         timed_out = False
         try:

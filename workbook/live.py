@@ -331,6 +331,10 @@ def build(folder: Path, prefix: str, origin: str):
         raise LearnerError(f"Bookshelf did not start: create_app() returned {type(app).__name__}, not a Flask app.")
     # debug stays off: Werkzeug's debugger would run any code for whoever reaches the page
     app.config.update(SECRET_KEY=os.environ["SECRET_KEY"], DEBUG=False)
+    if not origin.startswith("https://"):
+        # a production config (chapter 10) marks cookies Secure: a browser on plain http://127.0.0.1 or
+        # http://localhost:8888 would not send them back, and no log-in would last a click
+        app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
     if prefix:
         # cookie paths follow these settings, not SCRIPT_NAME; without them a log-in would not survive a page
         root = prefix.rstrip("/")

@@ -1,0 +1,231 @@
+"""Chapter 10: settings from the environment, what production refuses, and Bookshelf's own tests."""
+
+# 10.3's answers are test suites: a text per file of the exercise (tests/conftest.py is given)
+# four tests that pass on Bookshelf and prove nothing about it
+PAGES_ONLY = '''def test_login_page(client):
+    assert client.get("/auth/login").status_code == 200
+
+
+def test_register_page(client):
+    assert client.get("/auth/register").status_code == 200
+
+
+def test_index(client):
+    assert client.get("/").status_code == 200
+
+
+def test_login_posts(client, auth):
+    assert auth.login().status_code in (200, 302)'''
+
+CORRECT = [
+    # a loop over the plain variables, the scheme replaced with removeprefix
+    ("10.1", 'for name in AS_GIVEN:\n'
+             '    if environ.get(name):\n'
+             '        settings[name] = environ[name]\n'
+             'url = environ.get("DATABASE_URL", "")\n'
+             'for old in ("postgres://", "postgresql://"):\n'
+             '    if url.startswith(old):\n'
+             '        url = "postgresql+psycopg://" + url.removeprefix(old)\n'
+             'if url:\n'
+             '    settings["SQLALCHEMY_DATABASE_URI"] = url\n'
+             'if environ.get("MAIL_PORT"):\n'
+             '    settings["MAIL_PORT"] = int(environ["MAIL_PORT"])\n'
+             'for name in ("MAIL_USE_TLS", "MAIL_USE_SSL"):\n'
+             '    if environ.get(name):\n'
+             '        settings[name] = is_true(environ[name])'),
+    # what is set gathered first, then converted; a regular expression for the scheme
+    ("10.1", 'import re\n'
+             'given = {name: value for name, value in environ.items() if value}\n'
+             'settings.update({name: given[name] for name in AS_GIVEN if name in given})\n'
+             'if "DATABASE_URL" in given:\n'
+             '    settings["SQLALCHEMY_DATABASE_URI"] = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", given["DATABASE_URL"])\n'
+             'if "MAIL_PORT" in given:\n'
+             '    settings["MAIL_PORT"] = int(given["MAIL_PORT"])\n'
+             'settings.update({name: is_true(given[name]) for name in ("MAIL_USE_TLS", "MAIL_USE_SSL") if name in given})'),
+
+    # the settings by loop, the key read with get
+    ("10.2", 'key = app.config.get("SECRET_KEY")\n'
+             'if not key or key == DEV_SECRET_KEY:\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'for cookie in ("SESSION", "REMEMBER"):\n'
+             '    app.config[f"{cookie}_COOKIE_SECURE"] = True\n'
+             '    app.config[f"{cookie}_COOKIE_HTTPONLY"] = True\n'
+             '    app.config[f"{cookie}_COOKIE_SAMESITE"] = "Lax"\n'
+             'app.config["PREFERRED_URL_SCHEME"] = "https"\n'
+             'if not app.config.get("SERVER_NAME"):\n'
+             '    app.logger.warning(NO_SERVER_NAME)'),
+    # the warning first, the refusal by membership
+    ("10.2", 'if app.config.get("SERVER_NAME") in (None, ""):\n'
+             '    app.logger.warning(NO_SERVER_NAME)\n'
+             'if app.config.get("SECRET_KEY") in {None, "", DEV_SECRET_KEY}:\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'app.config.from_mapping(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True,\n'
+             '                        SESSION_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_HTTPONLY=True,\n'
+             '                        SESSION_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SAMESITE="Lax",\n'
+             '                        PREFERRED_URL_SCHEME="https")'),
+
+    # the tutorial's layout, tests that follow redirects and read the pages
+    ("10.3", {
+        "tests/test_auth.py": 'def test_login_then_members_page(client, auth):\n'
+                              '    page = auth.login()\n'
+                              '    assert page.status_code == 302\n'
+                              '    assert client.get("/auth/password").status_code == 200\n'
+                              '\n\n'
+                              'def test_wrong_password(client, auth):\n'
+                              '    auth.login(password="wrong password")\n'
+                              '    assert client.get("/auth/password").status_code == 302\n'
+                              '\n\n'
+                              'def test_logout(client, auth):\n'
+                              '    auth.login()\n'
+                              '    assert client.get("/auth/password").status_code == 200\n'
+                              '    auth.logout()\n'
+                              '    assert client.get("/auth/password").status_code == 302',
+        "tests/test_books.py": 'def test_members_only(client):\n'
+                               '    page = client.get("/books/new", follow_redirects=True)\n'
+                               '    assert page.request.path == "/auth/login"\n'
+                               '\n\n'
+                               'def test_new_book_in_list(client, auth):\n'
+                               '    auth.login()\n'
+                               '    client.post("/books/new", data={"title": "Dawn", "author": "Octavia E. Butler"})\n'
+                               '    assert "Dawn" in client.get("/").get_data(as_text=True)',
+    }),
+    # a member registered through the form, and one module for the whole story
+    ("10.3", {
+        "tests/test_auth.py": 'def test_right_and_wrong_password(client, auth):\n'
+                              '    assert "Wrong e-mail" in auth.login(password="nope").get_data(as_text=True)\n'
+                              '    assert auth.login().status_code == 302\n'
+                              '\n\n'
+                              'def test_logging_out(client, auth):\n'
+                              '    auth.login()\n'
+                              '    auth.logout()\n'
+                              '    assert "/auth/login" in client.get("/books/new").headers.get("Location", "")',
+        "tests/test_books.py": 'def test_visitor_redirected(client):\n'
+                               '    assert "/auth/login" in client.get("/books/new").headers.get("Location", "")\n'
+                               '\n\n'
+                               'def test_added_book_listed(client, auth):\n'
+                               '    auth.login()\n'
+                               '    added = client.post("/books/new", data={"title": "Parable of the Sower", "author": "Octavia E. Butler"})\n'
+                               '    assert added.status_code == 302\n'
+                               '    assert "Parable of the Sower" in client.get("/").get_data(as_text=True)',
+    }),
+]
+
+WRONG = [
+    # bool() of a string: MAIL_USE_TLS=false turns TLS on
+    ("10.1", 'for name in AS_GIVEN:\n'
+             '    if environ.get(name):\n'
+             '        settings[name] = environ[name]\n'
+             'if environ.get("DATABASE_URL"):\n'
+             '    settings["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://")\n'
+             'if environ.get("MAIL_PORT"):\n'
+             '    settings["MAIL_PORT"] = int(environ["MAIL_PORT"])\n'
+             'if environ.get("MAIL_USE_TLS"):\n'
+             '    settings["MAIL_USE_TLS"] = bool(environ["MAIL_USE_TLS"])'),
+    # empty variables kept, and the port left as text
+    ("10.1", 'for name in (*AS_GIVEN, "MAIL_PORT", "MAIL_USE_TLS"):\n'
+             '    if name in environ:\n'
+             '        settings[name] = environ[name]\n'
+             'if "DATABASE_URL" in environ:\n'
+             '    settings["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]'),
+    # DATABASE_URL under its own name, which Flask-SQLAlchemy never reads
+    ("10.1", 'for name in (*AS_GIVEN, "DATABASE_URL"):\n'
+             '    if environ.get(name):\n'
+             '        settings[name] = environ[name]\n'
+             'if environ.get("MAIL_PORT"):\n'
+             '    settings["MAIL_PORT"] = int(environ["MAIL_PORT"])\n'
+             'if environ.get("MAIL_USE_TLS"):\n'
+             '    settings["MAIL_USE_TLS"] = is_true(environ["MAIL_USE_TLS"])'),
+
+    # the environment asked instead of the app: no key at all is let through
+    ("10.2", 'import os\n'
+             'if os.environ.get("SECRET_KEY") == DEV_SECRET_KEY:\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")'),
+    # only the session cookie is marked: the remember cookie travels over plain HTTP
+    ("10.2", 'if app.config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")'),
+    # a key refused whatever it is
+    ("10.2", 'if app.config.get("SECRET_KEY") != "":\n'
+             '    raise RuntimeError(NO_SECRET_KEY)'),
+
+    # tests that pass whatever the app does
+    ("10.3", {
+              "tests/test_auth.py": 'def test_login(client, auth):\n    auth.login()\n    assert True\n\n\n'
+                                    'def test_logout(client, auth):\n    auth.logout()\n    assert True',
+              "tests/test_books.py": 'def test_books(client):\n    client.get("/books/new")\n    assert True\n\n\n'
+                                     'def test_list(client):\n    client.get("/")\n    assert True'}),
+    # pages only: every page answers, and nothing about who may do what
+    ("10.3", {"tests/test_auth.py": PAGES_ONLY,
+              "tests/test_books.py": 'def test_book_form_exists(client):\n    assert client.get("/books/new").status_code in (200, 302)'}),
+    # the tests that matter skipped, the rest pass
+    ("10.3", {"tests/test_auth.py": PAGES_ONLY,
+              "tests/test_books.py": 'import pytest\n\n\n@pytest.mark.skip(reason="later")\n'
+                                     'def test_visitor(client):\n    assert client.get("/books/new").status_code == 302\n\n\n'
+                                     '@pytest.mark.xfail\ndef test_wrong_password(client, auth):\n'
+                                     '    auth.login(password="x")\n    assert client.get("/books/new").status_code == 302'}),
+    # the run ended early with status 0, before any test: "nothing failed"
+    ("10.3", {"tests/test_auth.py": PAGES_ONLY,
+              "tests/test_books.py": 'import pytest\n\n'
+                                     'pytest.exit("all good", returncode=0)\n\n\n'
+                                     'def test_visitor(client):\n    assert client.get("/books/new").status_code == 302'}),
+]
+
+# half-answers: each passes or fails the public checks, and the hidden tests catch them
+HIDDEN = [
+    # postgresql:// only: a platform's postgres:// reaches SQLAlchemy, which no longer knows it
+    ("10.1", 'for name in AS_GIVEN:\n'
+             '    if environ.get(name):\n'
+             '        settings[name] = environ[name]\n'
+             'if environ.get("DATABASE_URL"):\n'
+             '    settings["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)\n'
+             'if environ.get("MAIL_PORT"):\n'
+             '    settings["MAIL_PORT"] = int(environ["MAIL_PORT"])\n'
+             'if environ.get("MAIL_USE_TLS"):\n'
+             '    settings["MAIL_USE_TLS"] = is_true(environ["MAIL_USE_TLS"])'),
+    # MAIL_USE_SSL forgotten, and the sender with it
+    ("10.1", 'for name in ("SECRET_KEY", "SERVER_NAME", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD"):\n'
+             '    if environ.get(name):\n'
+             '        settings[name] = environ[name]\n'
+             'url = environ.get("DATABASE_URL", "")\n'
+             'if url:\n'
+             '    settings["SQLALCHEMY_DATABASE_URI"] = url.replace("postgres://", "postgresql://", 1).replace("postgresql://", "postgresql+psycopg://", 1)\n'
+             'if environ.get("MAIL_PORT"):\n'
+             '    settings["MAIL_PORT"] = int(environ["MAIL_PORT"])\n'
+             'if environ.get("MAIL_USE_TLS"):\n'
+             '    settings["MAIL_USE_TLS"] = is_true(environ["MAIL_USE_TLS"])'),
+    # the port as text: the factory hands Flask-Mail "2525"
+    ("10.1", 'for name in (*AS_GIVEN, "MAIL_PORT"):\n'
+             '    if environ.get(name):\n'
+             '        settings[name] = environ[name]\n'
+             'if environ.get("DATABASE_URL"):\n'
+             '    settings["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]\n'),
+
+    # the environment's key judged, not the app's: a key in instance/config.py is refused
+    ("10.2", 'import os\n'
+             'if os.environ.get("SECRET_KEY", DEV_SECRET_KEY) in ("", DEV_SECRET_KEY):\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")\n'
+             'if not app.config.get("SERVER_NAME"):\n'
+             '    app.logger.warning(NO_SERVER_NAME)'),
+    # the cookies, but links mailed by a command still say http://
+    ("10.2", 'if app.config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)\n'
+             'if not app.config.get("SERVER_NAME"):\n'
+             '    app.logger.warning(NO_SERVER_NAME)'),
+    # no word about SERVER_NAME
+    ("10.2", 'if app.config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")'),
+
+    # passwords and visitors tested; the list and logging out never are
+    ("10.3", {
+              "tests/test_auth.py": 'def test_login_page(client):\n    assert client.get("/auth/login").status_code == 200\n\n\n'
+                                    'def test_right_password(client, auth):\n    auth.login()\n'
+                                    '    assert client.get("/books/new").status_code == 200\n\n\n'
+                                    'def test_wrong_password(client, auth):\n    auth.login(password="x")\n'
+                                    '    assert client.get("/books/new").status_code == 302',
+              "tests/test_books.py": 'def test_visitor(client):\n'
+                                     '    assert "/auth/login" in client.get("/books/new").headers["Location"]'}),
+]

@@ -1,0 +1,203 @@
+"""Chapter 10's Bookshelf as a production server runs it: gunicorn with two worker processes, and waitress, on PostgreSQL.
+
+The reference of chapter 10 is built once, its migrations run on a PostgreSQL server this module starts, and each
+server is started on it from the folder with `wsgi:app` and settings from the environment only, as chapter 10 teaches.
+A member registers, logs in, adds a book and reads it back over real HTTP. gunicorn ends each worker after one
+request (--max-requests 1), so that no two requests of the story share a process: whatever one request leaves for the
+next must be in the database or the signed cookie. Skips where PostgreSQL or gunicorn is missing, unless
+WORKBOOK_REQUIRE_POSTGRES is set (.ci/run).
+"""
+
+import http.client
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+import postgres
+from helpers import free_port
+from workbook import reference
+
+CHAPTER = "10"
+PASSWORD = "a long enough passphrase"
+
+
+@pytest.fixture(scope="module")
+def database_url():
+    reason = postgres.missing_reason()
+    if reason:
+        if os.environ.get("WORKBOOK_REQUIRE_POSTGRES"):  # set by .ci/run, which installs PostgreSQL
+            pytest.fail(f"PostgreSQL is required here: {reason}")
+        pytest.skip(reason)
+    with postgres.server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, database_url):
+    """Chapter 10's reference Bookshelf, its tables made on PostgreSQL by `flask db upgrade`."""
+    folder = tmp_path_factory.mktemp("bookshelf")
+    reference.restore_created(folder, CHAPTER)
+    reference.build(folder, CHAPTER)
+    upgraded = subprocess.run([sys.executable, "-m", "flask", "--app", "bookshelf", "db", "upgrade"], cwd=folder,
+                              env=server_environment(database_url, 0), capture_output=True, text=True, timeout=120)
+    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+    return folder
+
+
+def server_environment(database_url: str, port: int) -> dict[str, str]:
+    """Return what a server's environment holds for Bookshelf: a key, the database, the host, one proxy in front."""
+    kept = {name: value for name, value in os.environ.items()
+            if not name.startswith(("FLASK_", "PYTEST_", "MAIL_")) and name not in ("SECRET_KEY", "SERVER_NAME")}
+    return {**kept, "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": database_url,
+            "SERVER_NAME": f"127.0.0.1:{port}", "PROXY_HOPS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+class Browser:
+    """A client that keeps cookies, sends what a proxy in front would add (HTTPS), and never follows redirects."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.set_cookies: list[str] = []
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        # a browser sends the Referer that Flask-WTF checks on HTTPS (WTF_CSRF_SSL_STRICT)
+        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7",
+                   "Referer": f"https://127.0.0.1:{self.port}/"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8")
+        finally:
+            connection.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            self.set_cookies.append(header)
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Expires=Thu, 01 Jan 1970" in header or not value:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return response.status, dict(response.headers), text
+
+    def token(self, path: str) -> str:
+        status, _, page = self.request("GET", path)
+        assert status == 200, f"GET {path}: {status}"
+        return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)[1]
+
+    def post(self, path: str, form: dict, token_from: str | None = None) -> tuple[int, dict, str]:
+        return self.request("POST", path, {**form, "csrf_token": self.token(token_from or path)})
+
+
+def story(port: int, name: str) -> None:
+    """Register, log out, log in, add a book, and read it back on its page, in the list and through the API."""
+    email, title = f"{name.lower()}@example.com", f"{name}'s Middlemarch"
+    browser = Browser(port)
+    status, headers, page = browser.post("/auth/register", {"name": name, "email": email, "password": PASSWORD,
+                                                            "confirm": PASSWORD})
+    assert status == 302, page[:500]
+    status, headers, _ = browser.post("/auth/logout", {}, token_from="/")
+    assert status == 302
+    assert "_user_id" not in browser.cookies.get("session", ""), "logged out"
+    status, _, _ = browser.request("GET", "/books/new")
+    assert status == 302, "a visitor is sent to log in"
+    status, _, page = browser.post("/auth/login", {"email": email.upper(), "password": PASSWORD})
+    assert status == 302, page[:500]
+    status, headers, page = browser.post("/books/new", {"title": title, "author": "George Eliot", "year": "1871"})
+    assert status == 302, page[:500]
+    book_path = headers["Location"].removeprefix(f"https://127.0.0.1:{port}")
+    status, _, page = browser.request("GET", book_path)
+    assert status == 200 and title.replace("'", "&#39;") in page
+    status, _, page = browser.request("GET", "/")
+    assert title.replace("'", "&#39;") in page
+    status, _, api = browser.request("GET", "/api/books?per_page=100")
+    assert status == 200 and title in json.dumps(json.loads(api), ensure_ascii=False), api[:500]
+    # case 6: the production config's cookies
+    session_cookies = [header for header in browser.set_cookies if header.startswith("session=")]
+    assert session_cookies and all(re.search(r"; Secure(;|$)", header) and "HttpOnly" in header
+                                   and "SameSite=Lax" in header for header in session_cookies), session_cookies
+
+
+def run_server(command: list[str], folder: Path, environment: dict, ready: str) -> tuple[subprocess.Popen, list]:
+    """Start a server and return once its log says it listens; its later lines are kept in the list returned."""
+    process = subprocess.Popen(command, cwd=folder, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, errors="replace")
+    lines = []
+    for line in process.stdout:  # each line as the server writes it; the loop ends if the server exits
+        lines.append(line)
+        if ready in line:
+            break
+    else:
+        process.wait(timeout=30)
+        raise AssertionError(f"the server stopped before it listened:\n{''.join(lines)}")
+    # keep reading, so that a full pipe never blocks the server
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    process.reader = reader
+    return process, lines
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop the server, read the rest of its log, and close the pipe."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
+    process.reader.join(timeout=30)
+    process.stdout.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="gunicorn runs on Linux and macOS only")
+def test_gunicorn_with_two_workers_on_postgresql(folder, database_url, tmp_path):
+    port = free_port()
+    access = tmp_path / "access.log"
+    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--max-requests", "1", "--bind", f"127.0.0.1:{port}",
+               "--access-logfile", str(access), "--access-logformat", "%(p)s %(r)s %(s)s", "wsgi:app"]
+    server, log = run_server(command, folder, server_environment(database_url, port), "Listening at")
+    try:
+        story(port, "Pat")
+    finally:
+        stop(server)
+    assert "Traceback" not in "".join(log), "".join(log)
+    workers = {line.split()[0] for line in access.read_text().splitlines()}
+    requests = access.read_text().count("\n")
+    assert len(workers) >= 2 and len(workers) == requests, f"expected a process per request:\n{access.read_text()}"
+
+
+def test_waitress_on_postgresql(folder, database_url):
+    port = free_port()
+    command = [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=4", "wsgi:app"]
+    server, log = run_server(command, folder, server_environment(database_url, port), "Serving on")
+    try:
+        story(port, "Sam")
+    finally:
+        stop(server)
+    assert "Traceback" not in "".join(log), "".join(log)
+
+
+def test_production_refuses_to_start_without_a_key(folder, database_url):
+    """waitress cannot load the app: it exits, and says why."""
+    environment = {**server_environment(database_url, 0)}
+    del environment["SECRET_KEY"]
+    port = free_port()
+    completed = subprocess.run([sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "wsgi:app"],
+                               cwd=folder, env=environment, capture_output=True, text=True, timeout=120)
+    assert completed.returncode != 0
+    assert "will not start without a secret key" in completed.stderr, completed.stderr[-2000:]
