@@ -82,12 +82,20 @@ class Job:
 # ---- what the workbook declares ----------------------------------------------------------------------
 
 
-def declared(check_file: Path, name: str) -> dict:
-    """Return a dict literal that a check file declares at its top level (POINTS, NEEDS), without importing it."""
+def declared(check_file: Path, name: str, default=None):
+    """Return a literal that a check file declares at its top level (POINTS, NEEDS), without importing it."""
     for node in ast.parse(check_file.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [name]:
             return ast.literal_eval(node.value)
+    if default is not None:
+        return default
     raise WorkbookBug(f"{check_file.name} declares no {name}")
+
+
+def by_hand_message(exercise_id: str) -> str:
+    return (f"Exercise {exercise_id} runs your own test suite, in processes of its own, which the grader does not start "
+            f"inside its guard: your instructor grades it by hand, with check(\"{exercise_id}\") and by reading "
+            "your tests.")
 
 
 def grade_id(cell: dict) -> str:
@@ -502,6 +510,8 @@ def grade(grader: Grader, students: list[tuple[str, Path]]) -> list[Result]:
     points = {e: p for c in all_chapters for e, p in declared(c.check_file(), "POINTS").items()}
     needs = {e: n for c in all_chapters for e, n in declared(c.check_file(), "NEEDS").items()}
     cells_for = {e.id: answer_cells(e, needs) for c in all_chapters for e in c.exercises}
+    # exercises whose check starts processes (a test suite of the student's own): not run under the guard
+    by_hand = {e for c in all_chapters for e in declared(c.check_file(), "BY_HAND", [])}
     results: dict[tuple[str, str], Result] = {}
     graded: dict[tuple[str, str], dict[int, str]] = {}  # the texts each (student, exercise) is run on
     for student, entry in students:
@@ -515,6 +525,9 @@ def grade(grader: Grader, students: list[tuple[str, Path]]) -> list[Result]:
                 reason = next(filter(None, (screen(text) for text in own.values())), "")
                 if reason:
                     result.status, result.lines = "flagged", [f"Exercise {exercise.id}: your answer {reason}."]
+                    continue
+                if exercise.id in by_hand:
+                    result.status, result.lines = "by hand", [by_hand_message(exercise.id)]
                     continue
                 texts = dict(own)
                 for need in needs.get(exercise.id, []):
