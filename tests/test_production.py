@@ -23,7 +23,7 @@ import pytest
 
 import postgres
 from helpers import free_port
-from workbook import reference
+from workbook import mailbox, reference
 
 CHAPTER = "10"
 PASSWORD = "a long enough passphrase"
@@ -67,12 +67,14 @@ class Browser:
         self.port = port
         self.cookies: dict[str, str] = {}
         self.set_cookies: list[str] = []
+        self.forged: dict[str, str] = {}  # headers an attacker sends in place of the proxy's
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         # a browser sends the Referer that Flask-WTF checks on HTTPS (WTF_CSRF_SSL_STRICT)
         headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7",
                    "Referer": f"https://127.0.0.1:{self.port}/"}
+        headers.update(self.forged)
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         body = None
@@ -181,9 +183,14 @@ def test_gunicorn_with_two_workers_on_postgresql(folder, database_url, tmp_path)
     assert len(workers) >= 2 and len(workers) == requests, f"expected a process per request:\n{access.read_text()}"
 
 
+# waitress deletes X-Forwarded-* headers unless it is told which proxy may send them
+WAITRESS_BEHIND_A_PROXY = ["--trusted-proxy=127.0.0.1", "--trusted-proxy-headers=x-forwarded-for x-forwarded-proto"]
+
+
 def test_waitress_on_postgresql(folder, database_url):
     port = free_port()
-    command = [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=4", "wsgi:app"]
+    command = [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=4", *WAITRESS_BEHIND_A_PROXY,
+               "wsgi:app"]
     server, log = run_server(command, folder, server_environment(database_url, port), "Serving on")
     try:
         story(port, "Sam")
@@ -201,3 +208,32 @@ def test_production_refuses_to_start_without_a_key(folder, database_url):
                                cwd=folder, env=environment, capture_output=True, text=True, timeout=120)
     assert completed.returncode != 0
     assert "will not start without a secret key" in completed.stderr, completed.stderr[-2000:]
+
+
+def test_a_forged_host_gets_a_mailed_link_to_the_configured_host(folder, database_url):
+    """Case 12 under the production config: a reset asked for with `Host: evil.example` (passed on by the proxy)
+    mails a link to SERVER_NAME, over https."""
+    inbox = mailbox.Inbox()
+    port = free_port()
+    environment = {**server_environment(database_url, port), "MAIL_SERVER": mailbox.HOST, "MAIL_PORT": str(inbox.port)}
+    command = [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=4", *WAITRESS_BEHIND_A_PROXY,
+               "wsgi:app"]
+    server, log = run_server(command, folder, environment, "Serving on")
+    try:
+        email = "kit@example.com"
+        status, _, page = Browser(port).post("/auth/register", {"name": "Kit", "email": email, "password": PASSWORD,
+                                                                "confirm": PASSWORD})
+        assert status == 302, page[:500]
+        attacker = Browser(port)
+        attacker.forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example",
+                           "Referer": "https://evil.example/auth/forgot"}
+        status, _, page = attacker.post("/auth/forgot", {"email": email})
+        assert status in (200, 302), page[:500]
+    finally:
+        stop(server)
+        inbox.stop()
+    assert "Traceback" not in "".join(log), "".join(log)
+    resets = [mailbox.describe(message) for message in inbox.messages if "/auth/reset/" in mailbox.describe(message)]
+    assert resets, f"expected a reset mail, the inbox holds {[m['Subject'] for m in inbox.messages]}"
+    links = re.findall(r"(https?)://([^/\s]+)/auth/reset/", resets[-1])
+    assert links and set(links) == {("https", f"127.0.0.1:{port}")}, links
