@@ -70,3 +70,16 @@ def server() -> Iterator[str]:
             run("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def server_or_skip() -> Iterator[str]:
+    """Yield a running server's URL for a module-scoped fixture; skip where PostgreSQL is missing, fail in CI."""
+    import pytest
+
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("WORKBOOK_REQUIRE_POSTGRES"):  # set by .ci/run, which installs PostgreSQL
+            pytest.fail(f"PostgreSQL is required here: {reason}")
+        pytest.skip(reason)
+    with server() as url:
+        yield url

@@ -6,7 +6,6 @@ module starts and stops. A machine without PostgreSQL skips, saying so, unless W
 """
 
 import logging
-import os
 import sys
 
 import pytest
@@ -25,13 +24,7 @@ TITLES = ["Émile, ou De l'éducation", "The C Programming Language (2nd ed.)"]
 
 @pytest.fixture(scope="module")
 def database_url():
-    reason = postgres.missing_reason()
-    if reason:
-        if os.environ.get("WORKBOOK_REQUIRE_POSTGRES"):  # set by .ci/run, which installs PostgreSQL
-            pytest.fail(f"PostgreSQL is required here: {reason}")
-        pytest.skip(reason)
-    with postgres.server() as url:
-        yield url
+    yield from postgres.server_or_skip()
 
 
 @pytest.fixture(autouse=True)

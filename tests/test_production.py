@@ -31,13 +31,7 @@ PASSWORD = "a long enough passphrase"
 
 @pytest.fixture(scope="module")
 def database_url():
-    reason = postgres.missing_reason()
-    if reason:
-        if os.environ.get("WORKBOOK_REQUIRE_POSTGRES"):  # set by .ci/run, which installs PostgreSQL
-            pytest.fail(f"PostgreSQL is required here: {reason}")
-        pytest.skip(reason)
-    with postgres.server() as url:
-        yield url
+    yield from postgres.server_or_skip()
 
 
 @pytest.fixture(scope="module")
