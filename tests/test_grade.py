@@ -283,8 +283,10 @@ def test_no_reference_answer_is_screened_out():
     for chapter in chapters.all_chapters():
         for book in (notebook(chapter.number, solved=True), notebook(chapter.number, solved=False)):
             for cell in book["cells"]:
-                if cell["cell_type"] == "code" and chapters.writefile_cell(cell):
-                    assert grading.screen(chapters.writefile_cell(cell)[1]) == "", chapters.source(cell)[:200]
+                written = chapters.writefile_cell(cell) if cell["cell_type"] == "code" else None
+                # the learner's own test suite (tests/) is written for pytest, and is graded by hand, never screened
+                if written and not written[0].startswith("tests/"):
+                    assert grading.screen(written[1]) == "", chapters.source(cell)[:200]
 
 
 def test_correct_answers_in_other_words_are_not_screened_out():
@@ -293,11 +295,13 @@ def test_correct_answers_in_other_words_are_not_screened_out():
 
     checked = 0
     for param in cases("CORRECT"):
-        _, answer = param.values
+        exercise_id, answer = param.values
+        if exercise_id in BY_HAND:  # graded by hand: its answer is never screened
+            continue
         for part in answer if isinstance(answer, tuple) else (answer,):
             assert grading.screen(part) == "", part[:200]
             checked += 1
-    assert checked >= 2 * len(ALL_EXERCISES)
+    assert checked >= 2 * (len(ALL_EXERCISES) - len(BY_HAND))
 
 
 @pytest.mark.parametrize("code", [
