@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from helpers import ALL_EXERCISES
-from submissions import (blank_text, notebook, solved_text, whole_workbook, with_answer, with_cell_source,
+from submissions import (blank_text, cell_text, notebook, solved_text, whole_workbook, with_answer, with_cell_source,
                          with_extra_cell, write_student)
 from workbook import chapters, grading
 from workbook.__main__ import main
 
 CHAPTER_01 = chapters.chapter("01").filename
-# exercises the grader leaves to the instructor (their checks start processes)
-BY_HAND = {e for c in chapters.all_chapters() for e in grading.declared(c.check_file(), "BY_HAND", [])}
-assert BY_HAND == {"10.3"}
+# exercises whose answer is a test suite, which the grader's SuiteService runs
+SUITES = {e for c in chapters.all_chapters() for e in grading.declared(c.check_file(), "SUITES", [])}
+assert SUITES == {"10.3"}
 HIDDEN_01 = (chapters.HIDDEN / "test_01_flask.py").read_text(encoding="utf-8")
 # a public test of 01.1 that the hidden file lacks: how a submission could tell which run it is in
 PUBLIC_ONLY = "def test_book_page_shows_the_book"
@@ -239,13 +239,9 @@ def test_the_whole_workbook_solved_earns_everything_and_blank_nothing(tmp_path):
     assert main(["grade", str(submissions), "--out", str(out), "-j", "2"]) == 0
     rows = grades(out)
     for exercise in ALL_EXERCISES:
-        if exercise.id in BY_HAND:
-            assert rows[("solved", exercise.id)]["status"] == rows[("blank", exercise.id)]["status"] == "by hand"
-            continue
         assert rows[("solved", exercise.id)]["status"] == "passed", (exercise.id, (out / "feedback" / "solved.html").read_text())
         assert rows[("blank", exercise.id)]["status"] == "failed", exercise.id
         assert rows[("blank", exercise.id)]["points"] == "0"
-    assert "your instructor grades it by hand" in (out / "feedback" / "solved.html").read_text()
 
 
 def test_equal_answers_share_a_run_and_its_verdict(tmp_path, capsys):
@@ -284,9 +280,8 @@ def test_no_reference_answer_is_screened_out():
         for book in (notebook(chapter.number, solved=True), notebook(chapter.number, solved=False)):
             for cell in book["cells"]:
                 written = chapters.writefile_cell(cell) if cell["cell_type"] == "code" else None
-                # the learner's own test suite (tests/) is written for pytest, and is graded by hand, never screened
-                if written and not written[0].startswith("tests/"):
-                    assert grading.screen(written[1]) == "", chapters.source(cell)[:200]
+                if written:  # the learner's own test suite (tests/) is screened as one: it may name pytest
+                    assert grading.screen(written[1], written[0].startswith("tests/")) == "", chapters.source(cell)[:200]
 
 
 def test_correct_answers_in_other_words_are_not_screened_out():
@@ -296,12 +291,11 @@ def test_correct_answers_in_other_words_are_not_screened_out():
     checked = 0
     for param in cases("CORRECT"):
         exercise_id, answer = param.values
-        if exercise_id in BY_HAND:  # graded by hand: its answer is never screened
-            continue
-        for part in answer if isinstance(answer, tuple) else (answer,):
-            assert grading.screen(part) == "", part[:200]
+        parts = answer.values() if isinstance(answer, dict) else answer if isinstance(answer, tuple) else (answer,)
+        for part in parts:
+            assert grading.screen(part, exercise_id in SUITES) == "", part[:200]
             checked += 1
-    assert checked >= 2 * (len(ALL_EXERCISES) - len(BY_HAND))
+    assert checked >= 2 * len(ALL_EXERCISES)
 
 
 @pytest.mark.parametrize("code", [
@@ -350,3 +344,78 @@ def test_chapter_06s_hidden_tests_send_to_the_graders_real_mail_server(tmp_path)
     # a parametrised test counts once: every refusal must be survived
     assert [hidden_line("half", e) for e in ("06.1", "06.3")] == [
         "0 of 1 hidden tests passed.", "1 of 2 hidden tests passed."]
+
+
+# chapter 10's last exercise is a test suite: the grader's SuiteService runs it, each run under the guard
+SUITE_OF_OWN = {
+    # opens another student's notebook from a test
+    "suite_peeks": "\n\ndef test_peek():\n    assert open(bytes.fromhex({other!r}).decode()).read()\n",
+    "suite_runs_a_shell": "\n\nimport os\n\n\ndef test_shell():\n    assert os.system('true') == 0\n",
+    # makes every test pass, whatever it asserts
+    "suite_patches_pytest": "\n\nimport pytest\n\npytest.Function.runtest = lambda self: None\n",
+    "suite_reads_the_source": ("\n\nimport inspect\n\nfrom bookshelf import passwords\n\n\ndef test_source():\n"
+                               "    assert 'check_password_hash' in inspect.getsource(passwords)\n"),
+    # a change detector: it passes on the reference's exact source, and so fails on every other Bookshelf
+    "suite_fingerprints": ("\n\nimport hashlib\nimport pathlib\n\nimport bookshelf\n\n\ndef test_unchanged():\n"
+                           "    root = pathlib.Path(bookshelf.__file__).parent\n"
+                           "    found = hashlib.sha256(b''.join(p.read_bytes() for p in sorted(root.rglob('*.py'))))\n"
+                           "    assert found.hexdigest() == {digest!r}\n"),
+    "suite_loops_forever": "\n\ndef test_forever():\n    while True:\n        pass\n",
+}
+
+
+def reference_digest(tmp_path) -> str:
+    """Return the digest suite_fingerprints asks for: the reference Bookshelf's sources, in path order."""
+    import hashlib
+
+    from workbook import suite
+
+    suite.reference_bookshelf(tmp_path, "10")
+    paths = sorted((tmp_path / "bookshelf").rglob("*.py"))
+    return hashlib.sha256(b"".join(path.read_bytes() for path in paths)).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def graded_suites(tmp_path_factory):
+    """Grade a class of chapter 10 submissions whose test suites are honest, blank, or reach for what they may not."""
+    root = tmp_path_factory.mktemp("suites")
+    submissions, out = root / "submissions", root / "out"
+    name = chapters.chapter("10").filename
+    solved = notebook("10", solved=True)
+    write_student(submissions, "honest", {name: solved})
+    write_student(submissions, "blank", {name: notebook("10", solved=False)})
+    words = {"other": str(submissions / "honest" / name).encode().hex(), "digest": reference_digest(root / "reference")}
+    for student, extra in SUITE_OF_OWN.items():
+        text = cell_text(solved, "10.3") + extra.format(**words)
+        write_student(submissions, student, {name: with_answer(solved, "10.3", text)})
+    given = grading.tree_digest(submissions)
+    status = main(["grade", str(submissions), "--out", str(out), "-j", "2", "--timeout", "30"])
+    return {"status": status, "out": out, "grades": grades(out), "submissions_unchanged": grading.tree_digest(submissions) == given}
+
+
+def test_an_honest_suite_earns_its_points_hidden_tests_included(graded_suites):
+    assert graded_suites["status"] == 0 and graded_suites["submissions_unchanged"]
+    assert graded_suites["grades"][("honest", "10.3")]["status"] == "passed"
+    assert "Hidden tests: 1 of 1 hidden tests passed." in feedback(graded_suites, "honest")
+    assert graded_suites["grades"][("blank", "10.3")]["status"] == "failed"
+
+
+@pytest.mark.parametrize(("student", "reason"), [
+    ("suite_peeks", "its test suite read"),
+    ("suite_runs_a_shell", "its test suite ran a shell command"),
+    ("suite_patches_pytest", "its test suite replaced _pytest.python.Function.runtest"),
+    ("suite_reads_the_source", "uses `inspect`"),
+])
+def test_a_suite_that_reaches_for_the_grader_is_flagged(graded_suites, student, reason):
+    row = graded_suites["grades"][(student, "10.3")]
+    assert (row["status"], row["points"]) == ("flagged", "0")
+    assert reason in feedback(graded_suites, student) + (graded_suites["out"] / "grading-log.txt").read_text()
+
+
+@pytest.mark.parametrize(("student", "words"), [
+    ("suite_fingerprints", "expected your tests to pass on the workbook&#x27;s Bookshelf rewritten in other words"),
+    ("suite_loops_forever", "your tests ran for longer than their time limit and were stopped"),
+])
+def test_a_suite_that_does_not_test_the_app_fails_and_says_why(graded_suites, student, words):
+    assert graded_suites["grades"][(student, "10.3")]["status"] == "failed"
+    assert words in feedback(graded_suites, student)

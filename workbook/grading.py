@@ -29,16 +29,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import chapters, mailbox, reference
+from . import chapters, mailbox, reference, suite
 from . import folder as folders
 from .errors import WorkbookBug, WorkbookError
 from .learner import verdict
 from .results import CheckRun
 from .runner import Worker
+from .suite_service import SuiteService
 
 STATUSES = ("passed", "failed", "missing", "error", "flagged")
 NOTEBOOK_LIMIT = 20 << 20  # bytes: a chapter notebook is well under 1 MB; anything bigger is not one
 MEMORY_LIMIT = 2 << 30
+SUITE_ROUNDS = 2
 # -I: no PYTHON* variables, no user site, no current folder on the path. The editable install's finder would hand
 # out the installed workbook package whatever sys.path says: it is removed, so the verified copy is imported.
 BOOT = (
@@ -77,6 +79,8 @@ class Job:
     folder: Path
     hidden: bool = False
     run: CheckRun | None = None
+    # the key under which the job's check may ask the grader's SuiteService to run the student's test suite
+    suite_token: str = ""
 
 
 # ---- what the workbook declares ----------------------------------------------------------------------
@@ -90,12 +94,6 @@ def declared(check_file: Path, name: str, default=None):
     if default is not None:
         return default
     raise WorkbookBug(f"{check_file.name} declares no {name}")
-
-
-def by_hand_message(exercise_id: str) -> str:
-    return (f"Exercise {exercise_id} runs your own test suite, in processes of its own, which the grader does not start "
-            f"inside its guard: your instructor grades it by hand, with check(\"{exercise_id}\") and by reading "
-            "your tests.")
 
 
 def grade_id(cell: dict) -> str:
@@ -243,9 +241,14 @@ BUILTINS_RUNNING_TEXT = {"exec", "eval", "breakpoint"}
 # in strings only the words no text of an answer holds: "workbook" or "pytest" may well be in a docstring
 SCREENED_IN_STRINGS = ("_pytest", "pluggy", "__globals__", "__code__", "__builtins__", "__subclasses__", "__import__",
                        "__closure__", "cell_contents", "f_back", "f_locals", "tb_frame", "ctypes")
+# a test suite imports pytest and its conftest; it never needs to read the app's source instead of testing the app
+SCREENED_IN_SUITES = (SCREENED_NAMES - {"pytest", "conftest"}) | {
+    "inspect", "getsource", "getsourcelines", "linecache", "__wrapped__", "__module__", "__qualname__", "co_code",
+    "co_consts", "co_names",
+}
 
 
-def screen(text: str) -> str:
+def screen(text: str, is_suite: bool = False) -> str:
     """Return why an answer's text reaches into the grader (a name it uses), or "" when it does not."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
@@ -255,7 +258,7 @@ def screen(text: str) -> str:
     previous = None
     for token in tokens:
         if token.type == tokenize.NAME:
-            if token.string in SCREENED_NAMES:
+            if token.string in (SCREENED_IN_SUITES if is_suite else SCREENED_NAMES):
                 return f"uses `{token.string}`, which no answer needs and which reaches into the grader"
             if token.string in BUILTINS_RUNNING_TEXT and not (previous and previous.string == "."):
                 return f"calls `{token.string}`, which runs code from text"
@@ -330,6 +333,7 @@ class Grader:
         self.log: list[str] = []
         self.workers: list[Worker] = []
         self.mail_server = None  # started with the workers: chapter 06's hidden tests send to it
+        self.suite_service: SuiteService | None = None  # started with the workers when a test suite is graded
         self.runs = 0  # test runs made: equal answers share theirs
         self.lock = threading.Lock()
         # the whole workbook (solutions, hidden tests, .git) and the grading files; Python's own files stay readable
@@ -354,10 +358,14 @@ class Grader:
             worker.stop()
         if self.mail_server is not None:
             self.mail_server.stop()
+        if self.suite_service is not None:
+            self.suite_service.stop()
         shutil.rmtree(self.workspace, ignore_errors=True)
 
-    def prepare(self, exercises: list[chapters.Exercise]) -> None:
+    def prepare(self, exercises: list[chapters.Exercise], suites: set[str] = frozenset()) -> None:
         """Start the workers and build every exercise's blank folder meanwhile, several at once."""
+        if any(exercise.id in suites for exercise in exercises):
+            self.start_suite_service()
         self.start_workers(self.jobs)
         # a folder of chapter 03 on replays `flask db init`, a second or two each: the workers boot meanwhile
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
@@ -385,12 +393,21 @@ class Grader:
             reference.write(folder, path, text)
         return folder
 
+    def job(self, student: str, exercise: chapters.Exercise, folder: Path, suites: set[str],
+            hidden: bool = False) -> Job:
+        """Return a job; one whose answer is a test suite gets a token for the SuiteService."""
+        token = self.suite_service.register(folder, exercise.chapter) if exercise.id in suites else ""
+        return Job(student, exercise, folder, hidden=hidden, suite_token=token)
+
     def request(self, job: Job) -> dict:
         chapter = chapters.chapter(job.exercise.chapter)
         tests = self.tests / ("hidden" if job.hidden else "checks")
         return {
-            "folder": str(job.folder), "exercise": job.exercise.id, "timeout": self.timeout,
+            # a suite's check waits for two rounds of runs, each with the time limit of a check
+            "folder": str(job.folder), "exercise": job.exercise.id,
+            "timeout": self.timeout * (SUITE_ROUNDS + 1) if job.suite_token else self.timeout,
             "test_file": str(tests / chapter.check_file().name),
+            "environment": {suite.TOKEN_VARIABLE: job.suite_token} if job.suite_token else {},
             "guard": {"protected": [str(p) for p in self.protected], "readable": [str(p) for p in self.readable], "memory": MEMORY_LIMIT,
                       "settings_file": str(self.tests / "checks" / "pytest.ini")},
         }
@@ -400,7 +417,32 @@ class Grader:
         (home / "tmp").mkdir(parents=True, exist_ok=True)
         environment = {"PATH": os.defpath, "HOME": str(home), "TMPDIR": str(home / "tmp"), "LANG": "C.UTF-8",
                        "PYTHONDONTWRITEBYTECODE": "1", mailbox.GRADING_PORT_VARIABLE: str(self.mail_port())}
+        if self.suite_service is not None:
+            environment[suite.PORT_VARIABLE] = str(self.suite_service.port)
         return Worker(command=[sys.executable, "-I", "-c", BOOT, str(self.library)], environment=environment, cwd=home)
+
+    def start_suite_service(self) -> None:
+        """Start the service that runs students' test suites, with warm workers of its own, under the same guard."""
+        if self.suite_service is not None:
+            return
+        home = self.workspace / "suites"
+        (home / "tmp").mkdir(parents=True)
+        environment = {"PATH": os.defpath, "HOME": str(home), "TMPDIR": str(home / "tmp"), "LANG": "C.UTF-8",
+                       "PYTHONDONTWRITEBYTECODE": "1"}
+        # the Bookshelves a suite may be run on, from the verified copies of the tests: never from a request
+        runs: dict[str, suite.Changes] = {}
+        for test_file in sorted((self.tests / "checks").glob("test_*.py")) + sorted((self.tests / "hidden").glob("test_*.py")):
+            for name, changes in declared(test_file, "SUITE_RUNS", {}).items():
+                if runs.setdefault(name, changes) != changes:
+                    raise WorkbookBug(f"two test files name different Bookshelves {name!r} (SUITE_RUNS)")
+        guard = {"protected": [str(p) for p in self.protected], "readable": [str(p) for p in self.readable],
+                 "memory": MEMORY_LIMIT}
+        # two workers per grading worker: a check's four runs take two rounds, each within the check's time limit;
+        # a run that never ends uses up a third of it in processor time, so that it slows the honest runs beside it little
+        runner = suite.SuiteRunner(workers=2 * self.jobs, command=[sys.executable, "-I", "-c", BOOT, str(self.library)],
+                                   environment=environment, guard=guard, cpu_limit=self.timeout / 3,
+                                   wall_limit=self.timeout, scratch=home)
+        self.suite_service = SuiteService(runs, runner)
 
     def mail_port(self) -> int:
         """Return the port of the grader's SMTP server, started at the first call."""
@@ -440,16 +482,19 @@ class Grader:
 
     def run_one(self, worker: Worker, job: Job) -> CheckRun:
         try:
-            return self.run_on(worker, job)
+            run = self.run_on(worker, job)
         except Exception as error:  # noqa: BLE001 - one run that cannot start must not stop the class
             self.log.append(f"{job.student} {job.exercise.id}: the run could not start: {type(error).__name__}: {error}")
             return CheckRun(job.exercise.id, crash=f"the grader could not run it ({type(error).__name__})")
+        # the guard stopped the student's suite in the service's process: the check itself only saw a failed run
+        reason = self.suite_service.flagged(job.suite_token) if job.suite_token and self.suite_service else ""
+        return CheckRun(job.exercise.id, flagged=f"its test suite {reason}") if reason else run
 
     def run_on(self, worker: Worker, job: Job) -> CheckRun:
         payload = self.request(job)
         for attempt in range(2):
             try:
-                answer = worker.request(payload, self.timeout)
+                answer = worker.request(payload, payload["timeout"])
             except TimeoutError:
                 return CheckRun(job.exercise.id, timed_out=True)
             if answer is not None:
@@ -510,8 +555,8 @@ def grade(grader: Grader, students: list[tuple[str, Path]]) -> list[Result]:
     points = {e: p for c in all_chapters for e, p in declared(c.check_file(), "POINTS").items()}
     needs = {e: n for c in all_chapters for e, n in declared(c.check_file(), "NEEDS").items()}
     cells_for = {e.id: answer_cells(e, needs) for c in all_chapters for e in c.exercises}
-    # exercises whose check starts processes (a test suite of the student's own): not run under the guard
-    by_hand = {e for c in all_chapters for e in declared(c.check_file(), "BY_HAND", [])}
+    # exercises whose answer is a test suite of the student's own: screened as one, run by the SuiteService
+    suites = {e for c in all_chapters for e in declared(c.check_file(), "SUITES", [])}
     results: dict[tuple[str, str], Result] = {}
     graded: dict[tuple[str, str], dict[int, str]] = {}  # the texts each (student, exercise) is run on
     for student, entry in students:
@@ -522,10 +567,7 @@ def grade(grader: Grader, students: list[tuple[str, Path]]) -> list[Result]:
                 if own is None:
                     continue
                 result = results[(student, exercise.id)]
-                if exercise.id in by_hand:  # a test suite names pytest by nature: nothing to screen, nothing run
-                    result.status, result.lines = "by hand", [by_hand_message(exercise.id)]
-                    continue
-                reason = next(filter(None, (screen(text) for text in own.values())), "")
+                reason = next(filter(None, (screen(text, exercise.id in suites) for text in own.values())), "")
                 if reason:
                     result.status, result.lines = "flagged", [f"Exercise {exercise.id}: your answer {reason}."]
                     continue
@@ -534,7 +576,7 @@ def grade(grader: Grader, students: list[tuple[str, Path]]) -> list[Result]:
                     texts.update(texts_by_exercise.get(need, {}))
                 graded[(student, exercise.id)] = {i: t for i, t in texts.items() if i in cells_for[exercise.id]}
     wanted = {exercise_id for _, exercise_id in graded}
-    grader.prepare([e for c in all_chapters for e in c.exercises if e.id in wanted])
+    grader.prepare([e for c in all_chapters for e in c.exercises if e.id in wanted], suites)
     # equal answers get equal runs: the folder, the tests and so the verdict are the same (many students hand in
     # the same untouched cells), so each distinct answer is run once and its verdict given to all who wrote it
     runs: dict[tuple, Job] = {}
@@ -543,14 +585,14 @@ def grade(grader: Grader, students: list[tuple[str, Path]]) -> list[Result]:
         key = (exercise_id, tuple(sorted(texts.items())))
         if key not in runs:
             exercise = chapters.exercise(exercise_id)
-            runs[key] = Job(student, exercise, grader.job_folder(exercise, texts))
+            runs[key] = grader.job(student, exercise, grader.job_folder(exercise, texts), suites)
         decided_by[(student, exercise_id)] = runs[key]
     public = list(runs.values())
     progress = Progress(len(public))
     grader.run_all(public, progress.step)
     for key, job in decided_by.items():
         judge_public(results[key], job.run)
-    hidden = {id(job): Job(job.student, job.exercise, job.folder, hidden=True)
+    hidden = {id(job): grader.job(job.student, job.exercise, job.folder, suites, hidden=True)
               for job in public if results[(job.student, job.exercise.id)].status == "passed"}
     progress.more(len(hidden))
     grader.run_all(list(hidden.values()), progress.step)

@@ -18,6 +18,8 @@ from pathlib import Path
 FLAGGED_EXIT = 86
 # modules whose classes and functions make the verdict: a submission never imports them
 VERDICT_MODULES = ("pytest", "_pytest", "pluggy", "iniconfig", "workbook", "conftest", "test_")
+# a learner's own test suite imports pytest and its own conftest and test modules: the rest stays out of its reach
+SUITE_VERDICT_MODULES = ("_pytest", "pluggy", "iniconfig", "workbook")
 # whose module-level names are compared before and after the run (the audit hook does not see a module's setattr)
 SNAPSHOT_MODULES = (
     "builtins", "sys", "os", "posix", "io", "_io", "json", "pathlib", "dataclasses", "inspect", "traceback",
@@ -70,9 +72,9 @@ def module_of(target) -> str:
     return name if isinstance(name, str) else ""
 
 
-def is_verdict_module(name: str) -> bool:
+def is_verdict_module(name: str, verdict_modules: tuple[str, ...] = VERDICT_MODULES) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") or (prefix.endswith("_") and name.startswith(prefix))
-               for prefix in VERDICT_MODULES)
+               for prefix in verdict_modules)
 
 
 def snapshot() -> dict[tuple[str, object], dict[str, object]]:
@@ -114,11 +116,14 @@ def changed_since(taken: dict[tuple[str, object], dict[str, object]]) -> str:
 
 
 def install(learner_roots: list[Path], readable_roots: list[Path], protected_roots: list[Path],
-            flag_file: Path) -> Callable[[], str]:
+            flag_file: Path, verdict_modules: tuple[str, ...] = VERDICT_MODULES,
+            patch_libraries: bool = False) -> Callable[[], str]:
     """Start watching; return a function that ends the student's part of the run and reports late tampering.
 
     learner_roots: where the submission's code lives and may write; readable_roots: may be read although they lie
     under a protected root; protected_roots: must never be read (other submissions, the answers, hidden tests).
+    verdict_modules: what the submission may not import; patch_libraries: whether it may patch a library's classes
+    and functions (a test suite's monkeypatch may), the verdict's own modules and pytest's always excepted.
     """
     learner = tuple(str(root.resolve()) for root in learner_roots)
     readable = tuple(str(root.resolve()) for root in readable_roots)
@@ -135,6 +140,7 @@ def install(learner_roots: list[Path], readable_roots: list[Path], protected_roo
     is_a, kind_of, text_types = isinstance, type, (str, bytes)
     plain_path, watched_kinds = type(Path()), (type, types.FunctionType, types.ModuleType)
     within, owner_of, verdict_module = under, module_of, is_verdict_module
+    unpatchable = (*verdict_modules, "pytest")
 
     def end(reason: str) -> None:
         try:
@@ -220,7 +226,8 @@ def install(learner_roots: list[Path], readable_roots: list[Path], protected_roo
             if not is_a(target, watched_kinds):
                 return
             owner = owner_of(target)
-            if learner_driven(getframe(2), ("/unittest/mock.py", "/_pytest/monkeypatch.py")) and not learner_owns(owner):
+            forbidden = verdict_module(owner, unpatchable) if patch_libraries else not learner_owns(owner)
+            if forbidden and learner_driven(getframe(2), ("/unittest/mock.py", "/_pytest/monkeypatch.py")):
                 end(f"changed {owner or 'a library'}'s {getattr(target, '__name__', 'object')}.{args[1]}")
         elif event == "object.__getattr__":
             if args[1] in FRAME_ATTRIBUTES and learner_driven(getframe(2), ("/inspect.py",)):
@@ -244,7 +251,7 @@ def install(learner_roots: list[Path], readable_roots: list[Path], protected_roo
         elif event == "import":
             name = args[0] if args and is_a(args[0], str) else ""
             top = name.split(".")[0]
-            if (verdict_module(top) or top in {"ctypes", "_ctypes"}) and learner_driven(
+            if (verdict_module(top, verdict_modules) or top in {"ctypes", "_ctypes"}) and learner_driven(
                     getframe(2), ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>",
                                   "importlib/__init__.py")):
                 end(f"imported {name}")

@@ -1,66 +1,57 @@
-"""Run a learner's own test suite (their tests/ folder) on a Bookshelf, as chapter 10's check grades it.
+"""Run a learner's own test suite (their tests/ folder) on Bookshelves of the workbook's, as chapter 10's check grades it.
 
-The suite runs in a fresh `python -m pytest` in a copy of a folder: on the workbook's reference Bookshelf it must pass,
-and on the same Bookshelf broken on purpose it must fail. A breakage is a pytest plugin loaded before the suite's
-conftest.py: it wraps create_app() or patches a model, so that the suite cannot tell which run it is in but by testing.
-What counts is read by a plugin of the workbook's own, which records every test's final report.
+Each run is the reference Bookshelf with a few lines of its source changed: rewritten in other words (the suite must
+still pass) or broken on purpose (it must fail). Nothing else differs between the runs, so a suite can only tell them
+apart by testing what the app does. Each run is a fresh process forked by a warm worker (workbook.worker), under the
+grader's guard (workbook.guard) with the limits a suite needs: it may import pytest and its own conftest.py, and
+nothing of the workbook's. A probe plugin, registered before the suite's conftest.py, records each test's outcome.
+When the grader runs a check, the runs are asked of its SuiteService (workbook.suite_service), which reads the suite
+from the student's folder itself and the changes from its own copy of the tests.
 """
 
 import ast
 import json
 import os
+import queue
 import shutil
-import subprocess
+import socket
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-
-from . import chapters, files, reference
-
-# within a check's own limit (120 s), with room for the runs beside it
-TIMEOUT = 90.0
-FIXTURES = ("app", "client", "runner", "auth")
-# loaded with -p in every run, so that every run looks the same to the suite
-BREAKAGE_MODULE = "workbook_breakage"
-PROBE_MODULE = "workbook_suite_probe"
-NO_BREAKAGE = '"""Nothing is broken in this run."""\n'
-PROBE = '''"""Record each test's last word, after every hook of the suite had its say."""
-import json
-import os
 
 import pytest
 
-OUTCOMES = []
+from . import chapters, files, reference
 
+# a run's processor time, and its time on the clock: two rounds of runs fit a check's own limit of 120 s
+CPU_LIMIT = 30.0
+WALL_LIMIT = 50.0
+FIXTURES = ("app", "client", "runner", "auth")
+WORKERS = 2
+MEMORY_LIMIT = 2 << 30
+# given to a graded check's process: where the grader's SuiteService listens, and which job's suite is asked for
+PORT_VARIABLE = "WORKBOOK_GRADING_SUITE_PORT"
+TOKEN_VARIABLE = "WORKBOOK_GRADING_SUITE_TOKEN"
+AS_WRITTEN = "as written"
 
-@pytest.hookimpl(trylast=True)
-def pytest_runtest_logreport(report):
-    if report.failed or report.when == "call" or report.skipped:
-        OUTCOMES.append({"test": report.nodeid, "when": report.when, "outcome": report.outcome,
-                         "xfail": hasattr(report, "wasxfail")})
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collectreport(report):
-    if report.failed:
-        OUTCOMES.append({"test": report.nodeid, "when": "collect", "outcome": "failed", "xfail": False})
-
-
-def pytest_unconfigure(config):
-    with open(os.environ["WORKBOOK_SUITE_RECORD"], "w", encoding="utf-8") as record:
-        json.dump(OUTCOMES, record)
-'''
+# a Bookshelf a suite runs on: for each file, its lines as the reference writes them and the lines instead
+Changes = list[tuple[str, str, str]]
 
 
 @dataclass
 class SuiteRun:
     """What one run of the learner's suite gave: pytest's exit status, each test's outcome, and the output's end."""
 
-    exit_code: int
+    exit_code: int = -1
     outcomes: list[dict] = field(default_factory=list)
     output: str = ""
+    timed_out: bool = False
+    crash: str = ""
+    # why the guard stopped the suite (it reached for the grader, another submission or the system), or ""
+    flagged: str = ""
 
     def passed(self) -> list[str]:
         return sorted({o["test"] for o in self.outcomes if o["when"] == "call" and o["outcome"] == "passed"
@@ -74,7 +65,29 @@ class SuiteRun:
         return sorted({o["test"] for o in self.outcomes if o["outcome"] == "skipped" or o["xfail"]})
 
     def tail(self, lines: int = 15) -> str:
+        """Return the end of pytest's output, or why the run has none."""
+        if self.flagged:
+            return f"the grader stopped your tests: they {self.flagged}"
+        if self.timed_out:
+            return "your tests ran for longer than their time limit and were stopped"
+        if self.crash:
+            return f"your tests could not finish: {self.crash}"
         return "\n".join(self.output.strip().splitlines()[-lines:])
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SuiteRun":
+        known = {f.name for f in fields(cls)}
+        run = cls(**{key: value for key, value in data.items() if key in known})
+        # the outcomes come from the suite's own process: keep only well-formed ones
+        run.outcomes = [o for o in run.outcomes if isinstance(o, dict) and all(
+            isinstance(o.get(key), str) for key in ("test", "when", "outcome")) and isinstance(o.get("xfail"), bool)]
+        return run
+
+
+# ---- reading the suite ---------------------------------------------------------------------------------
 
 
 def suite_files(folder: Path) -> dict[str, str]:
@@ -82,8 +95,8 @@ def suite_files(folder: Path) -> dict[str, str]:
     tests = folder / "tests"
     if not tests.is_dir():
         return {}
-    return {path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
-            for path in sorted(tests.glob("*.py")) if path.is_file()}
+    return {path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8", errors="replace")
+            for path in sorted(tests.glob("*.py")) if path.is_file() and not path.is_symlink()}
 
 
 def fixtures_defined(conftest: str) -> list[str]:
@@ -113,6 +126,9 @@ def asserting_tests(text: str) -> list[str]:
             and any(isinstance(inner, ast.Assert) for inner in ast.walk(node))]
 
 
+# ---- the Bookshelves a suite runs on -------------------------------------------------------------------
+
+
 def reference_bookshelf(folder: Path, number: str) -> None:
     """Write the workbook's reference Bookshelf, as chapter `number` ends, into folder (its bookshelf package)."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -130,37 +146,182 @@ def reference_bookshelf(folder: Path, number: str) -> None:
         shutil.copytree(Path(scratch) / "bookshelf", folder / "bookshelf")
 
 
-def run_suites(suite: dict[str, str], breakages: list[str], number: str) -> list[SuiteRun]:
-    """Run the suite once per breakage (NO_BREAKAGE: the reference as it is), two at a time."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(lambda breakage: run_suite(suite, breakage, number), breakages))
+def change(folder: Path, changes: Changes) -> None:
+    """Change the reference Bookshelf in folder: each text must be in its file exactly once, or the workbook is wrong."""
+    for relative, before, after in changes:
+        path = folder / relative
+        text = path.read_text(encoding="utf-8")
+        if text.count(before) != 1:
+            raise ValueError(f"{relative} holds {text.count(before)} copies of the lines a suite run changes: "
+                             f"{before.strip().splitlines()[0]!r}")
+        path.write_text(text.replace(before, after), encoding="utf-8")
 
 
-def run_suite(suite: dict[str, str], breakage: str = NO_BREAKAGE, number: str = "10") -> SuiteRun:
-    """Run the suite in a fresh folder with the reference Bookshelf of chapter `number` and the breakage plugin."""
-    with tempfile.TemporaryDirectory(prefix="workbook-suite-") as scratch:
-        folder = Path(scratch)
-        reference_bookshelf(folder, number)
-        for relative, text in suite.items():
-            files.write_text(folder, relative, text)
-        plugins = folder / "plugins"
-        plugins.mkdir()
-        (plugins / f"{BREAKAGE_MODULE}.py").write_text(breakage, encoding="utf-8")
-        (plugins / f"{PROBE_MODULE}.py").write_text(PROBE, encoding="utf-8")
-        record = folder / "plugins" / "record.json"
-        environment = {name: value for name, value in os.environ.items()
-                       if not name.startswith(("PYTEST_", "FLASK_", "SECRET_KEY", "DATABASE_URL"))}
-        # only the plugins named on the command line: an installed one (xdist, hypothesis, nbval) must not change a verdict
-        environment.update(PYTHONPATH=os.pathsep.join([str(plugins), str(folder)]), PYTHONDONTWRITEBYTECODE="1",
-                           PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-                           WORKBOOK_SUITE_RECORD=str(record))
-        command = [sys.executable, "-m", "pytest", "tests", "-p", PROBE_MODULE, "-p", BREAKAGE_MODULE,
-                   "-p", "no:cacheprovider", "-p", "no:randomly", "-q", "--no-header", "-rN", "-o", "addopts=",
-                   "--rootdir", str(folder)]
+def run_folder(template: Path, target: Path, suite: dict[str, str], changes: Changes) -> Path:
+    """Lay out one run: the Bookshelf, changed, the suite beside it, and settings that load no other pytest file."""
+    target.mkdir(parents=True)
+    shutil.copytree(template / "bookshelf", target / "bookshelf")
+    change(target, changes)
+    for relative, text in suite.items():
+        files.write_text(target, relative, text)
+    (target / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    return target
+
+
+# ---- running a suite in a worker's child -------------------------------------------------------------
+
+
+class Tail:
+    """A text stream that keeps only the end of what is written to it: pytest's output, however much a suite prints."""
+
+    def __init__(self, limit: int = 64 << 10):
+        self.limit, self.text = limit, ""
+        self.encoding, self.errors = "utf-8", "replace"
+
+    def write(self, text: str) -> int:
+        self.text = (self.text + text)[-self.limit:]
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError("pytest's output is kept in memory")
+
+
+class Probe:
+    """Record each test's last word, after every hook of the suite had its say."""
+
+    def __init__(self):
+        self.outcomes: list[dict] = []
+
+    def record(self, test: str, when: str, outcome: str, xfail: bool) -> None:
+        self.outcomes.append({"test": str(test), "when": str(when), "outcome": str(outcome), "xfail": bool(xfail)})
+
+    # trylast: pluggy calls these after every implementation of the suite's own, so the record is the final word
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report):
+        if report.failed or report.when == "call" or report.skipped:
+            self.record(report.nodeid, report.when, report.outcome, hasattr(report, "wasxfail"))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.record(report.nodeid, "collect", "failed", False)
+
+
+def run_here(folder: Path) -> SuiteRun:
+    """Run the suite in folder/tests with pytest in this process (a worker's child, already under the guard)."""
+    os.chdir(folder)
+    sys.path.insert(0, str(folder))  # the suite imports bookshelf, as after `pip install -e .`
+    sys.dont_write_bytecode = True
+    # only the plugins named here: an installed one (xdist, hypothesis, nbval) must not change a verdict
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    probe, output = Probe(), Tail()
+    sys.stdout = output
+    args = ["tests", "--rootdir", str(folder), "-c", str(folder / "pytest.ini"), "-p", "no:cacheprovider",
+            "-p", "no:debugging", "-q", "--no-header", "-rN", "--tb=short"]
+    try:
+        exit_code = int(pytest.main(args, plugins=[probe]))
+    finally:
+        sys.stdout = sys.__stdout__
+    return SuiteRun(exit_code, probe.outcomes, output.text)
+
+
+def failed_run(**why) -> dict:
+    """Return the answer of a suite run that gave none: timed out, crashed or stopped by the guard."""
+    return SuiteRun(**why).to_dict()
+
+
+# ---- running suites from a check ---------------------------------------------------------------------
+
+
+class SuiteRunner:
+    """Run suites on changed Bookshelves, each in a guarded child of a warm worker, several at once."""
+
+    def __init__(self, workers: int = WORKERS, command: list[str] | None = None,
+                 environment: dict[str, str] | None = None, guard: dict | None = None, cpu_limit: float = CPU_LIMIT,
+                 wall_limit: float = WALL_LIMIT, scratch: Path | None = None):
+        from .runner import Worker
+
+        # processor time is what a suite that never ends uses up; the clock also counts waiting for a busy processor
+        self.cpu_limit, self.wall_limit = cpu_limit, wall_limit
+        self.guard = guard or {"protected": [], "readable": [], "memory": MEMORY_LIMIT}
+        self.scratch = Path(tempfile.mkdtemp(prefix="workbook-suites-", dir=scratch)).resolve()
+        self.templates: dict[str, Path] = {}
+        self.lock = threading.Lock()
+        self.free: queue.Queue = queue.Queue()
+        self.workers = [Worker(command=command, environment=environment) for _ in range(workers)]
+        for worker in self.workers:
+            worker.start()  # they load their libraries while the reference Bookshelf is built
+            self.free.put(worker)
+        self.counter = iter(range(1 << 62))
+
+    def reference(self, number: str) -> Path:
+        """Return a folder with the reference Bookshelf of chapter `number`, built at the first call."""
+        with self.lock:
+            if number not in self.templates:
+                template = self.scratch / f"reference-{number}"
+                template.mkdir()
+                reference_bookshelf(template, number)
+                self.templates[number] = template
+            return self.templates[number]
+
+    def run(self, suite: dict[str, str], changes: Changes, number: str = "10") -> SuiteRun:
+        """Run the suite once on the reference Bookshelf of chapter `number` with these changes."""
+        template = self.reference(number)
+        with self.lock:
+            folder = run_folder(template, self.scratch / f"run-{next(self.counter)}", suite, changes)
+        payload = {"suite": True, "folder": str(folder), "exercise": "suite", "timeout": self.wall_limit,
+                   "cpu_limit": self.cpu_limit, "guard": {**self.guard, "suite": True}}
+        worker = self.free.get()
         try:
-            completed = subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True,
-                                       timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            return SuiteRun(-1, [], f"the suite ran for more than {TIMEOUT:.0f} s and was stopped")
-        outcomes = json.loads(record.read_text(encoding="utf-8")) if record.exists() else []
-        return SuiteRun(completed.returncode, outcomes, completed.stdout + completed.stderr)
+            for _ in range(2):  # a worker that died is started again, once
+                try:
+                    answer = worker.request(payload, self.wall_limit)
+                except TimeoutError:
+                    return SuiteRun(timed_out=True)
+                if answer is not None:
+                    return SuiteRun.from_dict(answer)
+                errors = worker.startup_error()
+                worker.stop()
+            return SuiteRun(crash=f"the process that runs suites could not start: {errors or 'no message'}")
+        finally:
+            self.free.put(worker)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def run_all(self, suite: dict[str, str], changes: list[Changes], number: str = "10") -> list[SuiteRun]:
+        """Run the suite on each changed Bookshelf, as many at once as there are workers."""
+        with ThreadPoolExecutor(max_workers=len(self.workers)) as pool:
+            return list(pool.map(lambda each: self.run(suite, each, number), changes))
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def run_suites(suite: dict[str, str], runs: dict[str, Changes], number: str = "10") -> list[SuiteRun]:
+    """Run the suite on each named Bookshelf, in order; the grader's own service runs them when it grades."""
+    if os.environ.get(PORT_VARIABLE):
+        return ask_grader(list(runs))
+    runner = SuiteRunner()
+    try:
+        return runner.run_all(suite, list(runs.values()), number)
+    finally:
+        runner.close()
+
+
+def ask_grader(names: list[str]) -> list[SuiteRun]:
+    """Ask the grader's SuiteService to run this job's suite on the named Bookshelves."""
+    request = {"token": os.environ.get(TOKEN_VARIABLE, ""), "runs": names}
+    with socket.create_connection(("127.0.0.1", int(os.environ[PORT_VARIABLE]))) as connection:
+        connection.sendall(json.dumps(request).encode() + b"\n")
+        with connection.makefile("rb") as answers:
+            answer = json.loads(answers.readline() or b"{}")
+    if "error" in answer or not isinstance(answer.get("runs"), list):
+        raise RuntimeError(f"the grader could not run the suite: {answer.get('error', 'no answer')}")
+    return [SuiteRun.from_dict(run) for run in answer["runs"]]

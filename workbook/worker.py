@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 
 from workbook import chapters, guard
+from workbook.guard import SUITE_VERDICT_MODULES
 from workbook.collector import run_pytest, text_of
 from workbook.processes import become_subreaper, die_with_parent, end_descendants, end_group
 from workbook.results import CheckRun
@@ -32,7 +33,7 @@ PRELOAD = (
     "flask", "flask.testing", "werkzeug", "jinja2", "itsdangerous",
     "sqlalchemy", "flask_sqlalchemy", "flask_migrate", "alembic",
     "flask_wtf", "wtforms", "flask_login", "flask_mail", "flask_principal", "flask_restx",
-    "workbook.app", "workbook.sql", "workbook.check_fixtures", "workbook.guard", "workbook.mailbox",
+    "workbook.app", "workbook.sql", "workbook.check_fixtures", "workbook.guard", "workbook.mailbox", "workbook.suite",
 )
 SCRATCH_PREFIX = "workbook-check-"
 # the worker's end of the answers pipe: a check's child closes it, so nothing it leaves behind holds the pipe open
@@ -93,11 +94,13 @@ def child_main(request: dict, folder: Path, answer: Path, worker: int) -> None:
         if ANSWERS_FD is not None:
             os.close(ANSWERS_FD)
         silence_stdio()
+        # the grader's word to this check alone (the key under which it may ask for the student's suite to be run)
+        os.environ.update({str(name): str(value) for name, value in request.get("environment", {}).items()})
         finish = guard_submission(request, folder) if request.get("guard") else None
         try:
-            run = run_pytest(request, folder)
+            run = run_suite(folder) if request.get("suite") else run_pytest(request, folder)
         except BaseException as error:  # noqa: B902 - whatever happens must reach the kernel as an answer
-            run = CheckRun(request.get("exercise", ""), crash=f"the check could not run: {type(error).__name__}: {text_of(error)}")
+            run = failed_run(request, crash=f"the check could not run: {type(error).__name__}: {text_of(error)}")
         if finish is not None:
             late = finish()  # always: it also ends the watch, so the answer below can be written
             run.flagged = run.flagged or late
@@ -115,22 +118,41 @@ def guard_submission(request: dict, folder: Path):
 
     settings = request["guard"]
     scratch = folder.parent
-    limits = [(resource.RLIMIT_AS, int(settings.get("memory", 2 << 30))), (resource.RLIMIT_CORE, 0),
-              (resource.RLIMIT_FSIZE, int(settings.get("file_size", 64 << 20))),
-              (resource.RLIMIT_CPU, int(float(request.get("timeout", 60))) + 5)]
-    for limit, value in limits:
+    cpu = int(float(request.get("cpu_limit") or float(request.get("timeout", 60)) + 5))
+    # processor time: SIGXCPU at the soft limit (reported as a timeout), SIGKILL two seconds later if it is caught
+    limits = [(resource.RLIMIT_AS, int(settings.get("memory", 2 << 30)), 0), (resource.RLIMIT_CORE, 0, 0),
+              (resource.RLIMIT_FSIZE, int(settings.get("file_size", 64 << 20)), 0), (resource.RLIMIT_CPU, cpu, 2)]
+    for limit, value, grace in limits:
         try:
-            resource.setrlimit(limit, (value, value))
+            resource.setrlimit(limit, (value, value + grace))
         except (ValueError, OSError):
             pass  # a limit the system does not allow lowering: the time limit still holds
     own_tmp = scratch / "tmp"
     own_tmp.mkdir(exist_ok=True)
     os.environ["TMPDIR"] = str(own_tmp)
     tempfile.tempdir = str(own_tmp)  # cached by the worker: pytest's tmp_path must land in this check's folder
+    # a learner's test suite imports pytest and its own conftest, and may patch any library but the verdict's
+    suite = {"verdict_modules": SUITE_VERDICT_MODULES, "patch_libraries": True} if settings.get("suite") else {}
     return guard.install(
         learner_roots=[folder, own_tmp], readable_roots=[scratch, *(Path(path) for path in settings.get("readable", []))],
-        protected_roots=[Path(path) for path in settings.get("protected", [])], flag_file=scratch / "flag",
+        protected_roots=[Path(path) for path in settings.get("protected", [])], flag_file=scratch / "flag", **suite,
     )
+
+
+def run_suite(folder: Path):
+    """Run a learner's own test suite on the Bookshelf beside it (chapter 10's last exercise)."""
+    from workbook.suite import run_here
+
+    return run_here(folder)
+
+
+def failed_run(request: dict, **why):
+    """Return the result of a run that did not report: a SuiteRun for a suite, else a CheckRun."""
+    if request.get("suite"):
+        from workbook.suite import SuiteRun
+
+        return SuiteRun(**why)
+    return CheckRun(request.get("exercise", ""), **why)
 
 
 class KernelGone(Exception):
@@ -190,7 +212,10 @@ def run_in_child(request: dict, watch_stdin: bool = False) -> dict:
     with scratch_folder() as scratch:
         # resolved: macOS's temporary folder is behind a link, and tracebacks name the real path
         scratch = Path(scratch).resolve()
-        if request.get("guard"):
+        if request.get("suite"):
+            folder = scratch / "folder"
+            shutil.copytree(request["folder"], folder, symlinks=False)
+        elif request.get("guard"):
             folder, request = graded_copy(request, scratch)
         else:
             folder = copy_folder(Path(request["folder"]), scratch)
@@ -209,7 +234,7 @@ def run_in_child(request: dict, watch_stdin: bool = False) -> dict:
         run = answer_of(request, answer, status if exited else None)
         flag = scratch / "flag"
         if flag.exists() and flag.stat().st_size:
-            run = CheckRun(run.exercise, flagged=flag.read_bytes()[:500].decode("utf-8", "replace"))
+            run = failed_run(request, flagged=flag.read_bytes()[:500].decode("utf-8", "replace"))
         shown = str(folder)
         # the learner reads paths relative to their own folder, never the temporary copy's
         return json.loads(json.dumps(run.to_dict()).replace(shown + os.sep, "").replace(shown, "."))
@@ -227,20 +252,26 @@ def graded_copy(request: dict, scratch: Path) -> tuple[Path, dict]:
     return folder, {**request, "test_file": str(tests / test_file.name)}
 
 
-def answer_of(request: dict, answer: Path, status: int | None) -> CheckRun:
+def answer_of(request: dict, answer: Path, status: int | None):
     """Read the child's answer once it has exited, or say why there is none."""
-    exercise = request.get("exercise", "")
     if status is None:
-        return CheckRun(exercise, timed_out=True)
+        return failed_run(request, timed_out=True)
     try:
-        return CheckRun.from_dict(json.loads(answer.read_text(encoding="utf-8")))
+        data = json.loads(answer.read_text(encoding="utf-8"))
+        if request.get("suite"):
+            from workbook.suite import SuiteRun
+
+            return SuiteRun.from_dict(data)
+        return CheckRun.from_dict(data)
     except (OSError, ValueError, TypeError):
         pass
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+        return failed_run(request, timed_out=True)  # its processor time was up
     if os.WIFSIGNALED(status):
         ended = f"was ended by signal {signal.Signals(os.WTERMSIG(status)).name}"
     else:
         ended = f"exited with status {os.waitstatus_to_exitcode(status)}"
-    return CheckRun(exercise, crash=f"the check process {ended} before it reported")
+    return failed_run(request, crash=f"the check process {ended} before it reported")
 
 
 def run_in_process(request: dict) -> dict:

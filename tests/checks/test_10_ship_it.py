@@ -11,10 +11,8 @@ POINTS = {"10.1": 2, "10.2": 2, "10.3": 3}
 # the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
 # grading leaves every other exercise blank
 NEEDS = {"10.2": ["10.1"]}
-# checks that start processes (10.3 runs your suite in pytest processes of its own): grading, which may not start
-# a process under its guard, leaves them to the instructor
-BY_HAND = ["10.3"]
-
+# exercises whose answer is a test suite: grading lets it name pytest, and runs it through the grader's SuiteService
+SUITES = ["10.3"]
 A_KEY = "0c1f4e2b9a7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f"
 MAIL = {"MAIL_SERVER": "smtp.example.org", "MAIL_PORT": "587", "MAIL_USE_TLS": "true",
         "MAIL_USERNAME": "bookshelf", "MAIL_PASSWORD": "s3cret"}
@@ -133,10 +131,10 @@ def learner_suite(folder):
     return files
 
 
-def must_pass(run):
-    assert run.exit_code == 0, f"expected your tests to pass on the workbook's Bookshelf:\n{run.tail()}"
+def must_pass(run, what="the workbook's Bookshelf"):
+    assert run.exit_code == 0 and not run.failed(), f"expected your tests to pass on {what}:\n{run.tail()}"
     assert not run.dodged(), f"expected no skipped or xfail tests, found {run.dodged()}"
-    assert len(run.passed()) >= 4, f"expected at least 4 tests that pass, found {len(run.passed())}"
+    assert len(run.passed()) >= 4, f"expected at least 4 tests that pass on {what}, found {len(run.passed())}"
 
 
 def must_fail(run, what):
@@ -145,38 +143,46 @@ def must_fail(run, what):
         + ("every test passed" if run.exit_code == 0 else f"pytest ended with status {run.exit_code}:\n{run.tail()}"))
 
 
-ANY_PASSWORD = '''"""Broken: any password logs a member in."""
-import bookshelf.models
-
-bookshelf.models.User.check_password = lambda self, password: True
-'''
-OPEN_DOOR = '''"""Broken: a visitor who is not logged in may add a book."""
-import functools
-
-import bookshelf
-
-made = bookshelf.create_app
-
-
-@functools.wraps(made)
-def create_app(*args, **kwargs):
-    app = made(*args, **kwargs)
-    view = app.view_functions["books.add"]
-    app.view_functions["books.add"] = getattr(view, "__wrapped__", view)
-    return app
-
-
-bookshelf.create_app = create_app
-'''
+# The Bookshelves your suite runs on, each the workbook's with a few lines changed: (file, lines, lines instead).
+# Rewritten in other words, Bookshelf behaves the same, so a test that passes there tests behaviour, not the source.
+SUITE_RUNS = {
+    "as written": [],
+    "in other words": [
+        ("bookshelf/passwords.py",
+         "from werkzeug.security import check_password_hash, generate_password_hash",
+         "from werkzeug.security import check_password_hash as hash_matches, generate_password_hash"),
+        ("bookshelf/passwords.py",
+         "        if self.password_hash is None:\n            return False\n"
+         "        return check_password_hash(self.password_hash, password)",
+         "        stored = self.password_hash\n        return stored is not None and hash_matches(stored, password)"),
+        ("bookshelf/main.py",
+         "    page = db.paginate(db.select(Book).order_by(Book.title, Book.id), per_page=PER_PAGE)\n"
+         '    return render_template("main/index.html", page=page)',
+         "    by_title = db.select(Book).order_by(Book.title, Book.id)\n"
+         '    return render_template("main/index.html", page=db.paginate(by_title, per_page=PER_PAGE))'),
+    ],
+    "any password logs in": [
+        ("bookshelf/passwords.py",
+         "        if self.password_hash is None:\n            return False\n"
+         "        return check_password_hash(self.password_hash, password)",
+         "        return self.password_hash is not None"),
+    ],
+    "a visitor may open /books/new": [
+        ("bookshelf/books.py", '@bp.route("/new", methods=["GET", "POST"])\n@login_required\ndef add():',
+         '@bp.route("/new", methods=["GET", "POST"])\ndef add():'),
+    ],
+}
 
 
 @pytest.mark.exercise("10.3")
 def test_your_tests_pass_on_bookshelf_and_catch_a_wrong_password_and_an_open_door(folder):
-    """Your suite passes on the workbook's Bookshelf, and fails where any password logs in, and where visitors may add
-    books. Test that a wrong password does not log in, and that /books/new sends a visitor to the login page."""
+    """Your suite passes on Bookshelf as written and in other words, and fails where any password or any visitor gets in.
+    Test what the app does, not its source: that a wrong password does not log in, and that /books/new sends a visitor
+    to the login page."""
     files = learner_suite(folder)
-    good, any_password, open_door = suite.run_suites(files, [suite.NO_BREAKAGE, ANY_PASSWORD, OPEN_DOOR], "10")
+    good, rewritten, any_password, open_door = suite.run_suites(files, SUITE_RUNS)
     must_pass(good)
+    must_pass(rewritten, "the workbook's Bookshelf rewritten in other words (it behaves the same)")
     must_fail(any_password, "any password logs in")
     must_fail(open_door, "a visitor may open /books/new")
 

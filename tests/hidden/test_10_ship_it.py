@@ -84,49 +84,46 @@ def test_no_server_name_is_a_warning(folder, monkeypatch, caplog):
 
 # 10.3: Bookshelf's own tests
 
-NOT_LISTED = '''"""Broken: the list of books is always empty."""
-import functools
-
-import bookshelf
-
-made = bookshelf.create_app
-
-
-@functools.wraps(made)
-def create_app(*args, **kwargs):
-    app = made(*args, **kwargs)
-    app.view_functions["main.index"] = lambda: "<h1>Books</h1><p>No books yet.</p>"
-    return app
-
-
-bookshelf.create_app = create_app
-'''
-STILL_LOGGED_IN = '''"""Broken: logging out changes nothing."""
-import functools
-
-from flask import redirect
-
-import bookshelf
-
-made = bookshelf.create_app
-
-
-@functools.wraps(made)
-def create_app(*args, **kwargs):
-    app = made(*args, **kwargs)
-    app.view_functions["auth.logout"] = lambda: redirect("/")
-    return app
-
-
-bookshelf.create_app = create_app
-'''
+# Bookshelves the public checks do not show: (file, lines as the reference writes them, lines instead)
+SUITE_RUNS = {
+    "as written": [],
+    "rewritten again": [
+        ("bookshelf/books.py", "from flask import Blueprint, flash, redirect, render_template, url_for",
+         "from flask import Blueprint, current_app, flash, redirect, render_template, url_for"),
+        ("bookshelf/books.py",
+         '@login_required\ndef add():\n    """Show the form for a new book; after a valid POST, add the book and go to its page."""\n',
+         'def add():\n    """Show the form for a new book; after a valid POST, add the book and go to its page."""\n'
+         "    if not current_user.is_authenticated:\n        return current_app.login_manager.unauthorized()\n"),
+        ("bookshelf/auth.py",
+         "    if current_user.is_authenticated:\n"
+         "        # deleting the row is what kills a copied session cookie or remember_token: logout_user alone does not\n"
+         "        db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n"
+         "        db.session.commit()\n    logout_user()\n    flash(\"You are logged out.\")",
+         "    token = current_user.get_id() if current_user.is_authenticated else None\n    logout_user()\n"
+         "    if token is not None:\n        db.session.execute(db.delete(Login).where(Login.token == token))\n"
+         "        db.session.commit()\n    flash(\"You are logged out.\")"),
+    ],
+    # the route's methods forgotten: the form shows, and posting it gets 405
+    "the new-book form only answers GET": [
+        ("bookshelf/books.py", '@bp.route("/new", methods=["GET", "POST"])', '@bp.route("/new")'),
+    ],
+    "logging out changes nothing": [
+        ("bookshelf/auth.py",
+         "    if current_user.is_authenticated:\n"
+         "        # deleting the row is what kills a copied session cookie or remember_token: logout_user alone does not\n"
+         "        db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n"
+         "        db.session.commit()\n    logout_user()\n    flash(\"You are logged out.\")",
+         "    flash(\"You are logged out.\")"),
+    ],
+}
 
 
 @pytest.mark.exercise("10.3")
-def test_your_tests_catch_an_empty_list_and_a_logout_that_does_nothing(folder):
+def test_your_tests_catch_a_form_that_cannot_be_posted_and_a_logout_that_does_nothing(folder):
     files = suite.suite_files(folder)
     assert "tests/conftest.py" in files
-    good, not_listed, still_logged_in = suite.run_suites(files, [suite.NO_BREAKAGE, NOT_LISTED, STILL_LOGGED_IN], "10")
-    assert good.exit_code == 0 and not good.dodged() and len(good.passed()) >= 4, good.tail()
-    assert not_listed.exit_code == 1 and not_listed.failed(), "no test failed when the list of books is always empty"
+    good, rewritten, get_only, still_logged_in = suite.run_suites(files, SUITE_RUNS)
+    for run in (good, rewritten):
+        assert run.exit_code == 0 and not run.failed() and not run.dodged() and len(run.passed()) >= 4, run.tail()
+    assert get_only.exit_code == 1 and get_only.failed(), "no test failed when /books/new could not be posted"
     assert still_logged_in.exit_code == 1 and still_logged_in.failed(), "no test failed when logging out does nothing"
