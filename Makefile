@@ -38,6 +38,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/book_list.py
 	$(BIN)/python benchmarks/login_time.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/suite_speed.py
 	$(BIN)/python benchmarks/grading.py
 
 # removes the environment only: a learner's bookshelf/, backups/ and progress stay where they are

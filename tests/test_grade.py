@@ -114,7 +114,7 @@ def graded_class(tmp_path_factory):
         write_student(submissions, name, {CHAPTER_01: with_answer(blank, "01.1", code.format(other=other) + answer)})
     guarded = (chapters.ROOT / "workbook", chapters.CHECKS, chapters.HIDDEN, chapters.SOLUTIONS, chapters.NOTEBOOKS)
     before, given = grading.tree_digest(*guarded), grading.tree_digest(submissions)
-    status = main(["grade", str(submissions), "--out", str(out), "-j", "2", "--timeout", "10"])
+    status = main(["grade", str(submissions), "--out", str(out), "-j", "2", "--timeout", "20"])
     return {"status": status, "out": out, "grades": grades(out), "unchanged": grading.tree_digest(*guarded) == before,
             "submissions_unchanged": grading.tree_digest(submissions) == given}
 

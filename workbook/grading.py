@@ -437,9 +437,10 @@ class Grader:
                     raise WorkbookBug(f"two test files name different Bookshelves {name!r} (SUITE_RUNS)")
         guard = {"protected": [str(p) for p in self.protected], "readable": [str(p) for p in self.readable],
                  "memory": MEMORY_LIMIT}
-        # two workers per grading worker: a check's four runs take two rounds, each within the check's time limit;
-        # a run that never ends uses up a third of it in processor time, so that it slows the honest runs beside it little
-        runner = suite.SuiteRunner(workers=2 * self.jobs, command=[sys.executable, "-I", "-c", BOOT, str(self.library)],
+        # two workers per grading worker (eight at most, each holds the libraries in memory): a check's four runs take
+        # two rounds, each within the check's time limit; a run that never ends uses up a third of it in processor
+        # time, so that it slows the honest runs beside it little
+        runner = suite.SuiteRunner(workers=min(2 * self.jobs, 8), command=[sys.executable, "-I", "-c", BOOT, str(self.library)],
                                    environment=environment, guard=guard, cpu_limit=self.timeout / 3,
                                    wall_limit=self.timeout, scratch=home)
         self.suite_service = SuiteService(runs, runner)

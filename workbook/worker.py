@@ -213,8 +213,7 @@ def run_in_child(request: dict, watch_stdin: bool = False) -> dict:
         # resolved: macOS's temporary folder is behind a link, and tracebacks name the real path
         scratch = Path(scratch).resolve()
         if request.get("suite"):
-            folder = scratch / "folder"
-            shutil.copytree(request["folder"], folder, symlinks=False)
+            folder = suite_copy(request, scratch)
         elif request.get("guard"):
             folder, request = graded_copy(request, scratch)
         else:
@@ -238,6 +237,13 @@ def run_in_child(request: dict, watch_stdin: bool = False) -> dict:
         shown = str(folder)
         # the learner reads paths relative to their own folder, never the temporary copy's
         return json.loads(json.dumps(run.to_dict()).replace(shown + os.sep, "").replace(shown, "."))
+
+
+def suite_copy(request: dict, scratch: Path) -> Path:
+    """Copy the whole folder a suite runs in (its Bookshelf, its tests and its settings)."""
+    folder = scratch / "folder"
+    shutil.copytree(request["folder"], folder, symlinks=False)
+    return folder
 
 
 def graded_copy(request: dict, scratch: Path) -> tuple[Path, dict]:
@@ -277,11 +283,13 @@ def answer_of(request: dict, answer: Path, status: int | None):
 def run_in_process(request: dict) -> dict:
     """Run a check in this process (where fork is missing): same copy, no isolation from the code."""
     with scratch_folder() as scratch:
-        folder = copy_folder(Path(request["folder"]), Path(scratch).resolve())
+        scratch = Path(scratch).resolve()
+        folder = suite_copy(request, scratch) if request.get("suite") else copy_folder(Path(request["folder"]), scratch)
         try:
-            run = run_pytest(request, folder)
+            # a suite runs here only in a fresh interpreter of its own (`--once`): the Bookshelf it imports differs
+            run = run_suite(folder) if request.get("suite") else run_pytest(request, folder)
         except BaseException as error:  # noqa: B902
-            run = CheckRun(request.get("exercise", ""), crash=f"the check could not run: {type(error).__name__}: {text_of(error)}")
+            run = failed_run(request, crash=f"the check could not run: {type(error).__name__}: {text_of(error)}")
         finally:
             os.chdir(tempfile.gettempdir())  # Windows cannot remove the folder a process stands in
         return run.to_dict()

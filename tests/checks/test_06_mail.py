@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from workbook.app import TEST_CONFIG, load_create_app
-from workbook.check_fixtures import form_token, unused_port
+from workbook.check_fixtures import CliRunner, form_token, unused_port
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
 POINTS = {"06.1": 3, "06.2": 3, "06.3": 3}
@@ -70,7 +70,7 @@ def test_mail_test_command_reports_a_server_that_is_down(server_down):
     """`flask mail-test ADDRESS` with the server down ends with an error message and status 1, not a traceback.
     The command raises click.ClickException when deliver returns False.
     """
-    result = server_down.test_cli_runner().invoke(args=["mail-test", "ann@example.com"])
+    result = CliRunner(server_down).invoke(args=["mail-test", "ann@example.com"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (
         f"expected exit status 1 and an error message, got status {result.exit_code} ({result.exception!r})"
     )
@@ -213,7 +213,7 @@ def test_digest_reports_a_server_that_is_down(server_down):
     Catch the error around the sending and raise click.ClickException with what happened.
     """
     members_and_books(server_down)
-    result = server_down.test_cli_runner().invoke(args=["send-digest"])
+    result = CliRunner(server_down).invoke(args=["send-digest"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (
         f"expected exit status 1 and an error message, got status {result.exit_code} ({result.exception!r})"
     )

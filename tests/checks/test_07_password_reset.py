@@ -1,13 +1,12 @@
 """Checks for chapter 07: signed reset tokens, the forgotten-password form, and e-mail confirmation."""
 
 import re
-import secrets
 import time
 
 import itsdangerous
 import pytest
 from workbook.app import TEST_CONFIG, load_create_app
-from workbook.check_fixtures import chapter05_stand_ins, form_token  # noqa: F401 (a fixture)
+from workbook.check_fixtures import chapter05_stand_ins, form_token, logged_in_client  # noqa: F401 (a fixture)
 
 # grading leaves chapter 05's exercises blank: members' passwords and log-ins come from stand-ins
 pytestmark = pytest.mark.usefixtures("chapter05_stand_ins")
@@ -289,19 +288,10 @@ def reset_path(app, member_id):
 
 def logged_in_device(app, member_id):
     """Return a test client logged in as the member on a device of its own, as chapter 05's login view logs in."""
-    from bookshelf.models import Login
-
     db, User = learner_models()
-    token = secrets.token_urlsafe(32)
     with app.app_context():
-        db.session.add(Login(user=db.session.get(User, member_id), token=token))
-        db.session.commit()
-    client = app.test_client()
-    # what login_user keeps in the session: Flask-Login gives the token to the user loader at every request
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-    return client
+        email = db.session.get(User, member_id).email
+    return logged_in_client(app, email)
 
 
 def is_logged_in(client):

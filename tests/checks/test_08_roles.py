@@ -1,11 +1,10 @@
 """Checks for chapter 08: what an identity provides, editing one's own review, and granting roles."""
 
-import secrets
 
 import pytest
 from flask import g
 from flask_login import login_user
-from workbook.check_fixtures import chapter05_stand_ins, form_token  # noqa: F401 (a fixture)
+from workbook.check_fixtures import CliRunner, chapter05_stand_ins, form_token, logged_in_client  # noqa: F401 (a fixture)
 
 # grading leaves chapter 05's exercises blank: members' passwords and log-ins come from stand-ins
 pytestmark = pytest.mark.usefixtures("chapter05_stand_ins")
@@ -70,20 +69,7 @@ def identity_of(app, member_id, reviews=()):
 
 def log_in(app, name):
     """Return a test client logged in as the member with this name, as chapter 05's login view would log them in."""
-    db, User, *_ = learner_models()
-    from bookshelf.models import Login
-
-    token = secrets.token_urlsafe(32)
-    with app.app_context():
-        member = db.session.scalar(db.select(User).where(User.email == f"{name.lower()}@example.com"))
-        db.session.add(Login(user=member, token=token))
-        db.session.commit()
-    client = app.test_client()
-    # what login_user keeps in the session: Flask-Login gives the token to the user loader at every request
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-    return client
+    return logged_in_client(app, f"{name.lower()}@example.com")
 
 
 # 08.1: what an identity provides
@@ -239,7 +225,7 @@ def test_the_command_grants_a_role(app):
     Find the member by address and the Role by name, append the role to member.roles, commit, return True.
     """
     add_member(app, "Ann")
-    result = app.test_cli_runner().invoke(args=["grant-role", "ann@example.com", "librarian"])
+    result = CliRunner(app).invoke(args=["grant-role", "ann@example.com", "librarian"])
     assert result.exit_code == 0, f"expected exit status 0, got {result.exit_code}: {result.output}"
     assert roles_of(app, "ann@example.com") == ["librarian"]
 
@@ -253,7 +239,7 @@ def test_the_command_refuses_what_does_not_exist(app, email, role, named):
     Raise RoleError(...) when the member or the role is None; the command turns it into a ClickException.
     """
     add_member(app, "Ann")
-    result = app.test_cli_runner().invoke(args=["grant-role", email, role])
+    result = CliRunner(app).invoke(args=["grant-role", email, role])
     assert result.exit_code == 1, f"expected exit status 1, got {result.exit_code}: {result.output} {result.exception!r}"
     assert isinstance(result.exception, SystemExit), f"expected a message, not the exception {result.exception!r}"
     assert named in result.output, f"expected the message to name {named!r}, got {result.output!r}"

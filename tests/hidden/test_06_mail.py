@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from workbook.app import TEST_CONFIG, load_create_app
+from workbook.check_fixtures import CliRunner
 from workbook.mailbox import GRADING_PORT_VARIABLE, GradingMailServer, delivered
 
 
@@ -118,7 +119,7 @@ def test_digest_sends_every_message_over_one_connection(sending, mail_port):
     """Three digests reach the server over one connection, one message per member."""
     addresses = {name: address(name.lower()) for name in ("Ann", "Ben", "Cy")}
     members_and_books(sending, addresses)
-    result = sending.test_cli_runner().invoke(args=["send-digest"])
+    result = CliRunner(sending).invoke(args=["send-digest"])
     assert result.exit_code == 0, result.output
     connections = delivered(mail_port, list(addresses.values()))
     sent = sorted(recipients for messages in connections for recipients in messages)

@@ -1,11 +1,10 @@
 """Hidden tests for chapter 08: what grading adds to the public checks."""
 
-import secrets
 
 import pytest
 from flask import g
 from flask_login import login_user
-from workbook.check_fixtures import chapter05_stand_ins, form_token  # noqa: F401 (a fixture)
+from workbook.check_fixtures import CliRunner, chapter05_stand_ins, form_token, logged_in_client  # noqa: F401 (a fixture)
 
 # grading leaves chapter 05's exercises blank: members' passwords and log-ins come from stand-ins
 pytestmark = pytest.mark.usefixtures("chapter05_stand_ins")
@@ -44,17 +43,7 @@ def add_review(app, author_id, text="Read it in one sitting."):
 
 def log_in(app, name):
     """Return a test client logged in as the member with this name, with a log-in of its own."""
-    db, User, Book, Review, Role, Login = learner_models()
-    token = secrets.token_urlsafe(32)
-    with app.app_context():
-        member = db.session.scalar(db.select(User).where(User.email == f"{name.lower()}@example.com"))
-        db.session.add(Login(user=member, token=token))
-        db.session.commit()
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-    return client
+    return logged_in_client(app, f"{name.lower()}@example.com")
 
 
 # 08.1: what an identity provides
@@ -146,7 +135,7 @@ def test_the_address_is_found_whatever_its_case(app):
     """ANN@Example.com finds Ann: addresses are stored in lower case."""
     db, User, *_ = learner_models()
     ann = add_member(app, "Ann")
-    result = app.test_cli_runner().invoke(args=["grant-role", " ANN@Example.com", "admin"])
+    result = CliRunner(app).invoke(args=["grant-role", " ANN@Example.com", "admin"])
     assert result.exit_code == 0, f"expected exit status 0, got {result.exit_code}: {result.output}"
     with app.app_context():
         assert [role.name for role in db.session.get(User, ann).roles] == ["admin"]

@@ -84,16 +84,22 @@ def test_no_server_name_is_a_warning(folder, monkeypatch, caplog):
 
 # 10.3: Bookshelf's own tests
 
-# Bookshelves the public checks do not show: (file, lines as the reference writes them, lines instead)
+# Bookshelves the public checks do not show, rewritten where exercises' answers are (hidden tests never ship)
 SUITE_RUNS = {
     "as written": [],
     "rewritten again": [
-        ("bookshelf/books.py", "from flask import Blueprint, flash, redirect, render_template, url_for",
-         "from flask import Blueprint, current_app, flash, redirect, render_template, url_for"),
-        ("bookshelf/books.py",
-         '@login_required\ndef add():\n    """Show the form for a new book; after a valid POST, add the book and go to its page."""\n',
-         'def add():\n    """Show the form for a new book; after a valid POST, add the book and go to its page."""\n'
-         "    if not current_user.is_authenticated:\n        return current_app.login_manager.unauthorized()\n"),
+        ("bookshelf/passwords.py",
+         "from werkzeug.security import check_password_hash, generate_password_hash",
+         "from werkzeug.security import check_password_hash as hash_matches, generate_password_hash"),
+        ("bookshelf/passwords.py",
+         "        if self.password_hash is None:\n            return False\n"
+         "        return check_password_hash(self.password_hash, password)",
+         "        stored = self.password_hash\n        return stored is not None and hash_matches(stored, password)"),
+        ("bookshelf/main.py",
+         "    page = db.paginate(db.select(Book).order_by(Book.title, Book.id), per_page=PER_PAGE)\n"
+         '    return render_template("main/index.html", page=page)',
+         "    by_title = db.select(Book).order_by(Book.title, Book.id)\n"
+         '    return render_template("main/index.html", page=db.paginate(by_title, per_page=PER_PAGE))'),
         ("bookshelf/auth.py",
          "    if current_user.is_authenticated:\n"
          "        # deleting the row is what kills a copied session cookie or remember_token: logout_user alone does not\n"
