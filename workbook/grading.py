@@ -5,7 +5,8 @@ grade_id), written into a folder built from the chapter's given cells, the blank
 the student's own answers to the exercises it builds on (NEEDS, beside the checks). Its public checks, then its
 hidden tests, run in warm worker processes that import a verified copy of the helper library and fork one guarded
 process per run (workbook.guard): its own temporary folder, time and memory limits, and no way to read another
-submission, the grader's files or the answers.
+submission, the grader's files or the answers. An answer that is a test suite (chapter 10's last exercise) is run by
+the grader's SuiteService (workbook.suite_service), which its check asks, under the same guard.
 """
 
 import ast

@@ -10,6 +10,7 @@ from the student's folder itself and the changes from its own copy of the tests.
 """
 
 import ast
+import itertools
 import json
 import os
 import queue
@@ -256,11 +257,6 @@ def run_here(folder: Path) -> SuiteRun:
     return SuiteRun(exit_code, probe.outcomes, output.text)
 
 
-def failed_run(**why) -> dict:
-    """Return the answer of a suite run that gave none: timed out, crashed or stopped by the guard."""
-    return SuiteRun(**why).to_dict()
-
-
 # ---- running suites from a check ---------------------------------------------------------------------
 
 
@@ -282,7 +278,7 @@ class SuiteRunner:
         for worker in self.workers:
             worker.start()  # they load their libraries while the reference Bookshelf is built
             self.free.put(worker)
-        self.counter = iter(range(1 << 62))
+        self.counter = itertools.count()
 
     def reference(self, number: str) -> Path:
         """Return a folder with the reference Bookshelf of chapter `number`, built at the first call."""
