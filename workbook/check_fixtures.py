@@ -102,6 +102,18 @@ def logged_in_client(app, email):
     return device
 
 
+def production_app(folder, monkeypatch, **environ):
+    """Build the learner's app as a server would (chapter 10): no test config, debug off, this environment only."""
+    for name in ("SECRET_KEY", "DATABASE_URL", "SERVER_NAME", "FLASK_DEBUG", "MAIL_SERVER", "MAIL_PORT",
+                 "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME", "MAIL_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(folder)
+    return load_create_app(folder, reuse=True)()
+
+
 def median_seconds(action, runs=5):
     """Return the median time, in seconds, that action() takes over a few runs."""
     times = []

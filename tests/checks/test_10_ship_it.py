@@ -5,6 +5,7 @@ import re
 import pytest
 
 from workbook import suite
+from workbook.check_fixtures import production_app
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
 POINTS = {"10.1": 2, "10.2": 2, "10.3": 3}
@@ -23,19 +24,6 @@ def from_environment(environ):
     from bookshelf.config import from_environment as read
 
     return read(dict(environ))
-
-
-def production_app(folder, monkeypatch, **environ):
-    """Build the learner's app as a server would: no test config, debug off, this environment only."""
-    from workbook.app import load_create_app
-
-    for name in ("SECRET_KEY", "DATABASE_URL", "SERVER_NAME", "FLASK_DEBUG", *MAIL):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", "sqlite://")
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(folder)
-    return load_create_app(folder, reuse=True)()
 
 
 def refusal(folder, monkeypatch, **environ):

@@ -5,6 +5,7 @@ import logging
 import pytest
 
 from workbook import suite
+from workbook.check_fixtures import production_app
 
 A_KEY = "5f0e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100"
 
@@ -14,20 +15,6 @@ def from_environment(environ):
     from bookshelf.config import from_environment as read
 
     return read(dict(environ))
-
-
-def production_app(folder, monkeypatch, **environ):
-    """Build the learner's app as a server would: no test config, debug off, this environment only."""
-    from workbook.app import load_create_app
-
-    for name in ("SECRET_KEY", "DATABASE_URL", "SERVER_NAME", "FLASK_DEBUG", "MAIL_SERVER", "MAIL_PORT",
-                 "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME", "MAIL_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", "sqlite://")
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(folder)
-    return load_create_app(folder, reuse=True)()
 
 
 # 10.1: settings from the environment
