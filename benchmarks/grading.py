@@ -125,7 +125,7 @@ def grade(submissions: Path, out: Path, jobs: int) -> float:
                                 "-j", str(jobs), "--timeout", str(TIMEOUT)], check=True, stderr=subprocess.PIPE,
                                text=True, errors="replace")
     seconds = time.perf_counter() - started
-    runs = re.search(r"\d+ exercise grades, \d+ test runs", completed.stderr)
+    runs = re.search(r"graded \d+ students .* with \d+ test runs", completed.stderr)
     print(f"  ({runs.group() if runs else 'no summary line'})")
     return seconds
 

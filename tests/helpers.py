@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from workbook import chapters, reference, runner
-from workbook.learner import verdict
+from workbook.verdict import verdict
 
 ALL_EXERCISES = [e for c in chapters.all_chapters() for e in c.exercises]
 

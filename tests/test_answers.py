@@ -14,7 +14,7 @@ import pytest
 import answers
 from helpers import ALL_EXERCISES, folder_at_check, run, write_files
 from workbook import chapters, runner
-from workbook.learner import verdict
+from workbook.verdict import verdict
 
 REGION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\n.*?### END SOLUTION[^\n]*", re.S | re.M)
 # a case the checks get wrong today, by (kind, exercise id, number within that kind and exercise): the reason

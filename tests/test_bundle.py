@@ -4,6 +4,7 @@ import functools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -120,7 +121,8 @@ def test_the_bundle_holds_no_solutions_hidden_tests_nor_the_workbooks_own_tests(
     assert not [m for m in found if m.startswith("tests/") and not m.startswith("tests/checks/")]
     assert not [m for m in found if Path(m).name.startswith("test_") and not m.startswith("tests/checks/")]
     assert not [m for m in found if "__pycache__" in m or m.endswith(".pyc")]
-    for needed in ("README.md", "Makefile", "pyproject.toml", "environment.yml", "start", "workbook/__init__.py",
+    for needed in ("README.md", "Makefile", "course.json", "pyproject.toml", "environment.yml", "start",
+                   "workbook/__init__.py", "workbook/handin.py",
                    "tests/checks/conftest.py", "notebooks/00_welcome.ipynb", "chapters/00_welcome.ipynb"):
         assert needed in found
     with zipfile.ZipFile(bundles[name][0]) as opened:
@@ -154,18 +156,20 @@ def test_released_answers_are_in_the_library_and_the_rest_is_listed_as_unrelease
 def test_answers_given_away_by_a_chapter_handed_out_are_released_and_said(bundles):
     lines = bundles["blank"][1]
     assert released_in(lines) == ["02.1", "04.2", "04.3"]
-    assert lines[1:] == [
+    assert lines[1:-1] == [
         "Chapter 03's given cells repeat the answer of exercise 02.1, so this bundle releases it too.",
         "Chapter 05's given cells repeat the answer of exercises 04.2 and 04.3, so this bundle releases them too.",
     ]
     # answers through 02 already release 02.1: only chapter 05's gift is news
-    assert bundles["answers02"][1][1:] == bundles["blank"][1][2:]
+    assert bundles["answers02"][1][1:-1] == bundles["blank"][1][2:-1]
 
 
 def test_a_bundle_of_the_first_chapters_hands_out_only_those(bundles):
     path, lines = bundles["chapters02"]
     found = members(path)
-    assert lines == [f"Wrote {path}: chapters 00, 01 and 02; answers released: none."]
+    assert lines == [f"Wrote {path}: chapters 00, 01 and 02; answers released: none.",
+                     f"Wrote the course manifest, which the grader reads, to {path.parent / 'chapters02.course.json'} "
+                     "and to chapters02/course.json in the zip."]
     assert sorted(m for m in found if m.startswith("notebooks/")) == [
         "notebooks/00_welcome.ipynb", "notebooks/01_flask.ipynb", "notebooks/02_database.ipynb"]
     assert sorted(m for m in found if m.startswith("tests/checks/test_")) == [
@@ -279,8 +283,14 @@ def test_an_existing_bundle_is_replaced_only_when_asked(bundles, tmp_path):
         bundle.write_bundle(tmp_path / "other.zip", force=True)
     bundle.write_bundle(out, chapters_through="00", force=True)
     assert sorted(m for m in members(out) if m.startswith("notebooks/")) == ["notebooks/00_welcome.ipynb"]
-    # the zip is written beside the old one and then put in its place: nothing half-written is left
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["class.zip", "other.zip"]
+    assert bundle.read_manifest(tmp_path / "class.course.json")["chapters"] == ["00"]
+    # the zip and its manifest are written beside the old ones and then put in their place: nothing half-written is left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["class.course.json", "class.zip", "other.zip"]
+    # a manifest left beside a removed zip records what went out: it too is replaced only when asked
+    out.unlink()
+    with pytest.raises(LearnerError, match="class.course.json exists already: choose another name, or pass --force"):
+        bundle.write_bundle(out, chapters_through="01")
+    assert not out.exists() and bundle.read_manifest(tmp_path / "class.course.json")["chapters"] == ["00"]
 
 
 def test_the_command_line_says_a_bad_chapter_in_one_line(tmp_path):
@@ -291,3 +301,96 @@ def test_the_command_line_says_a_bad_chapter_in_one_line(tmp_path):
     known = ", ".join(c.number for c in chapters.all_chapters())
     assert done.stderr == f"Something to fix: There is no chapter '12'; the chapters are {known}.\n"
     assert not list(tmp_path.iterdir())
+
+
+
+@pytest.fixture(scope="module")
+def manifests(tmp_path_factory) -> dict[str, tuple[Path, list[str]]]:
+    """Write the bundles whose manifests the tests read: chapters 00-05 with no answers, and answers through 01."""
+    made = {}
+    for name, options in {"upto05": {"chapters_through": "05"}, "answers01": {"answers_through": "01"}}.items():
+        out = tmp_path_factory.mktemp(name) / f"{name}.zip"
+        made[name] = (out, bundle.write_bundle(out, **options))
+    return made
+
+
+@pytest.mark.parametrize("name, handed_out, released", [
+    ("upto05", ["00", "01", "02", "03", "04", "05"], []),
+    ("answers01", [c.number for c in chapters.all_chapters()], ["00.1", "01.1", "01.2", "01.3"]),
+])
+def test_the_manifest_beside_the_bundle_is_the_one_in_it_and_says_what_it_releases(manifests, name, handed_out,
+                                                                                    released):
+    path, lines = manifests[name]
+    beside = path.with_name(f"{name}.course.json")
+    expected = {"format": 1, "workbook": "flask-extensions-workbook", "bundle": f"{name}.zip", "chapters": handed_out,
+                "released": released, "given_away": ["02.1", "04.2", "04.3"]}
+    assert beside.read_text(encoding="utf-8") == json.dumps(expected, indent=1) + "\n"
+    assert members(path)["course.json"] == beside.read_bytes()
+    assert bundle.read_manifest(beside) == expected
+    assert lines[-1] == (f"Wrote the course manifest, which the grader reads, to {beside} "
+                         f"and to {name}/course.json in the zip.")
+
+
+def test_the_same_options_write_the_same_bundle_and_manifest_byte_for_byte(manifests, tmp_path):
+    first = manifests["upto05"][0]
+    again = tmp_path / first.name
+    bundle.write_bundle(again, chapters_through="05")
+    assert again.read_bytes() == first.read_bytes()
+    assert again.with_suffix(".course.json").read_bytes() == first.with_suffix(".course.json").read_bytes()
+
+
+GOOD_MANIFEST = {"format": 1, "workbook": "flask-extensions-workbook", "bundle": "class.zip",
+                 "chapters": ["00", "01", "02"], "released": ["01.1"], "given_away": []}
+
+
+def broken(**changes) -> str:
+    """Return the text of the good manifest with some keys changed."""
+    return json.dumps({**GOOD_MANIFEST, **changes})
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{'format': 1}", "is not JSON (Expecting property name enclosed in double quotes at line 1)."),
+    ("[]", "is not a JSON object."),
+    (broken(format=2), "has format 2, not 1."),
+    (broken(workbook="django"), "is for the workbook 'django', not 'flask-extensions-workbook'."),
+    (broken(chapters=["00", "42"]), "names chapter '42'; the workbook's chapters are "
+                                    f"{', '.join(c.number for c in chapters.all_chapters())}."),
+    (broken(chapters=["01", "00"]), "lists its chapters out of order or twice."),
+    (broken(released=["03.1"]), "lists '03.1' under 'released', which is no exercise of its chapters."),
+    (broken(given_away="02.1"), "has no list of exercise ids under 'given_away'."),
+    (broken(given_away=["01.1"]), "lists exercise 01.1 both under 'released' and under 'given_away'."),
+])
+def test_a_broken_manifest_is_refused_in_one_sentence(tmp_path, text, message):
+    path = tmp_path / "class.course.json"
+    path.write_text(json.dumps(GOOD_MANIFEST), encoding="utf-8")
+    assert bundle.read_manifest(path) == GOOD_MANIFEST
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LearnerError) as refused:
+        bundle.read_manifest(path)
+    assert str(refused.value) == f"The course manifest {path} {message}"
+
+
+def test_the_student_readme_says_how_to_hand_in(bundles):
+    readme = members(bundles["blank"][0])["README.md"].decode()
+    section = readme.partition("\n## Handing in\n")[2]
+    for said in ("make handin", "python -m workbook handin", r".venv\Scripts\python -m workbook handin",
+                 "Upload `handin.zip` to the\ncourse page (Canvas, Moodle, ...) exactly as it is",
+                 "hand in the whole zip",
+                 "do not rename the notebooks", "hidden tests use other inputs, never other rules"):
+        assert said in section
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_handin_in_the_bundle_runs_the_handin_command(bundles, tmp_path):
+    found = members(bundles["blank"][0])
+    for name in ("Makefile", "pyproject.toml"):
+        (tmp_path / name).write_bytes(found[name])
+    dry_run = ["make", "--dry-run", "handin"]
+    # the first time it creates the environment, as `make lab` does
+    done = subprocess.run(dry_run, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "python3 -m venv .venv\n" in done.stdout and done.stdout.endswith("\n.venv/bin/python -m workbook handin\n")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / ".installed").touch()
+    done = subprocess.run(dry_run, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60)
+    assert (done.returncode, done.stdout) == (0, ".venv/bin/python -m workbook handin\n"), done.stderr

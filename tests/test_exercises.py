@@ -8,7 +8,7 @@ import pytest
 
 from helpers import ALL_EXERCISES, folder_at_check, run, write_files
 from workbook import chapters, reference
-from workbook.grading import declared
+from workbook.chapters import declared
 
 SUITES = {e for c in chapters.all_chapters() for e in declared(c.check_file(), "SUITES", [])}
 

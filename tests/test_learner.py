@@ -154,6 +154,6 @@ def test_the_generated_migration_environment_raises_no_note(in_folder, capsys):
     (["a.py, line 100", "a.py, line 9", "b.py, line 2"], "a.py, lines 9 and 100; b.py, line 2 still raise"),
 ])
 def test_stubs_are_named_once_per_file(places, said):
-    from workbook.learner import stubs_at
+    from workbook.verdict import stubs_at
 
     assert stubs_at(places) == said

@@ -43,7 +43,7 @@ def test_what_a_suite_can_see(request):
 def declared_runs() -> dict[str, suite.Changes]:
     runs: dict[str, suite.Changes] = {}
     for path in SUITE_FILES:
-        runs.update(grading.declared(path, "SUITE_RUNS", {}))
+        runs.update(chapters.declared(path, "SUITE_RUNS", {}))
     return runs
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from helpers import chapter00_app, chapter_folder, run, write_files
 from workbook import chapters, runner
-from workbook.learner import verdict
+from workbook.verdict import verdict
 from workbook.results import CheckRun, TestResult
 
 CORRECT = chapter00_app()
@@ -137,7 +137,7 @@ def test_the_check_process_finds_a_user_site_install(tmp_path):
     script = textwrap.dedent("""
         from pathlib import Path
         from workbook import chapters, runner
-        from workbook.learner import verdict
+        from workbook.verdict import verdict
         run = runner.run_check(Path.cwd(), "00.1", chapters.chapter("00").check_file())
         print(verdict(run)[0])
     """)

@@ -1,7 +1,9 @@
-"""Command line: `generate [--check]`, `execute [NN ...]`, `grade SUBMISSIONS --out OUT` and `bundle OUT.zip`."""
+"""Command line: `generate [--check]`, `execute [NN ...]`, `grade SUBMISSIONS --out OUT`, `merge`, `bundle OUT.zip`
+and `handin`."""
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from . import chapters
@@ -31,6 +33,26 @@ def count(text: str) -> int:
     return int(text)
 
 
+def deadline(text: str) -> datetime:
+    """Read a deadline with its time zone: 2027-01-15T23:59+01:00."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"expected a date and time with its time zone, like 2027-01-15T23:59+01:00, "
+                                         f"got {text!r}")
+    return value
+
+
+def shard(text: str) -> tuple[int, int]:
+    """Read K/N: the K-th of N shards, 1 <= K <= N."""
+    number, _, total = text.partition("/")
+    if not (number.isdigit() and total.isdigit() and 1 <= int(number) <= int(total) <= 1000):
+        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N, like 2/4, got {text!r}")
+    return int(number), int(total)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command; a problem with the files is one sentence on stderr and exit status 1."""
     try:
@@ -47,27 +69,76 @@ def run(argv: list[str] | None) -> int:
     generate.add_argument("--check", action="store_true", help="write nothing; exit 1 if notebooks/ is stale")
     execute = commands.add_parser("execute", help="re-run solution notebooks in empty folders and store outputs")
     execute.add_argument("chapters", nargs="*", help="two-digit chapter numbers (default: all)")
-    grade = commands.add_parser("grade", help="grade a folder of student submissions (one folder or .zip per student)")
-    grade.add_argument("submissions", type=Path, help="a folder with one folder or .zip per student, named by the student's id")
-    grade.add_argument("--out", type=Path, required=True, help="where grades.csv and feedback/ are written")
+    grade = commands.add_parser("grade", help="grade a folder of student submissions (one folder or .zip per student, "
+                                "or a Canvas or Moodle download)")
+    grade.add_argument("submissions", type=Path, help="a folder with one folder or .zip per student, or an LMS download")
+    grade.add_argument("--out", type=Path, required=True, help="where totals.csv, grades.csv and feedback/ are written")
     grade.add_argument("-j", "--jobs", type=count, default=None, help="exercises graded at once (default: the core count)")
     grade.add_argument("--timeout", type=positive, default=60.0, help="seconds one exercise's tests may run (default: 60)")
+    handed = grade.add_mutually_exclusive_group()
+    handed.add_argument("--course", type=Path, help="the .course.json that `bundle` wrote: grade what was handed out")
+    handed.add_argument("--chapters", metavar="NN-MM", help="grade these chapters (e.g. 00-05 or 01,03)")
+    grade.add_argument("--count-released", action="store_true",
+                       help="count exercises whose answers were handed out (default: left out of the totals)")
+    grade.add_argument("--layout", choices=("auto", "folders", "canvas", "moodle"), default="auto",
+                       help="how the submissions folder is laid out (default: recognised from the file names)")
+    grade.add_argument("--roster", type=Path, help="a CSV of the class: Canvas's gradebook export, Moodle's grading "
+                       "worksheet or participants, or any CSV")
+    grade.add_argument("--match", metavar="COLUMN", help="the roster column a submission's name is matched against")
+    grade.add_argument("--export", choices=("canvas", "moodle"), default="", help="write a gradebook import file (needs --roster)")
+    grade.add_argument("--assignment", metavar="NAME", help="the gradebook column of the total (with --export)")
+    grade.add_argument("--export-chapters", action="store_true", help="add a column per chapter to the export")
+    grade.add_argument("--deadline", type=deadline, help="e.g. 2027-01-15T23:59+01:00: mark late submissions, by the LMS's times")
+    grade.add_argument("--zip-times", action="store_true",
+                       help="with --deadline and no LMS time: use the newest file time inside the zip (the student's computer sets it)")
+    grade.add_argument("--partial", action="store_true",
+                       help="partial credit: up to half for the public checks, the rest for the hidden tests")
+    grade.add_argument("--only", nargs="+", metavar="ID", default=[], help="regrade these students; the others' rows "
+                       "are kept from the report in OUT")
+    grade.add_argument("--shard", type=shard, metavar="K/N", help="grade only the K-th of N shards of the class")
+    merge = commands.add_parser("merge", help="join the reports of `grade --shard` runs into one")
+    merge.add_argument("reports", type=Path, nargs="+", help="the OUT folders of the shards")
+    merge.add_argument("--out", type=Path, required=True, help="where the joined report is written")
+    merge.add_argument("--export", choices=("canvas", "moodle"), default="", help="write a gradebook import file")
+    merge.add_argument("--assignment", metavar="NAME", help="the gradebook column of the total (with --export)")
     bundle = commands.add_parser("bundle", help="write the zip a student gets: notebooks, helper library, public checks")
     bundle.add_argument("out", type=Path, help="the zip file to write")
     bundle.add_argument("--answers-through", metavar="NN", help="release the answers of chapters up to NN")
     bundle.add_argument("--chapters-through", metavar="NN", help="hand out only chapters up to NN (default: all)")
     bundle.add_argument("--force", action="store_true", help="replace an existing OUT.zip")
+    handin = commands.add_parser("handin", help="write handin.zip, the chapter notebooks a student uploads")
+    handin.add_argument("--out", type=Path, default=Path("handin.zip"), help="the zip file to write (default: handin.zip)")
     args = parser.parse_args(argv)
 
+    if args.command in ("grade", "merge") and args.export and not args.assignment:
+        parser.error("--export needs --assignment NAME: the gradebook column the totals go in")
     if args.command == "grade":
-        from .grading import grade_class
+        from .grading import Options, grade_class
 
-        return grade_class(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout)
+        if args.export and not args.roster:
+            parser.error("--export needs --roster: the export has one row per student of the roster")
+        return grade_class(Options(
+            submissions=args.submissions, out=args.out, jobs=args.jobs, timeout=args.timeout, course=args.course,
+            chapters=args.chapters, count_released=args.count_released, layout=args.layout, roster=args.roster,
+            match=args.match, export=args.export, assignment=args.assignment or "", export_chapters=args.export_chapters,
+            deadline=args.deadline, zip_times=args.zip_times, partial=args.partial, only=args.only, shard=args.shard))
+    if args.command == "merge":
+        from .grading.report import merge_reports
+
+        for line in merge_reports(args.reports, args.out, args.export, args.assignment or ""):
+            print(line)
+        return 0
     if args.command == "bundle":
         from .bundle import write_bundle
 
         for line in write_bundle(args.out, answers_through=args.answers_through,
                                  chapters_through=args.chapters_through, force=args.force):
+            print(line)
+        return 0
+    if args.command == "handin":
+        from .handin import write_handin
+
+        for line in write_handin(args.out):
             print(line)
         return 0
 

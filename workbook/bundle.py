@@ -1,4 +1,5 @@
-"""Write the zip a student gets: the notebooks, the helper library, the public checks, and only released answers."""
+"""Write the zip a student gets: the notebooks, the helper library, the public checks, only released answers and
+the course manifest the grader reads."""
 
 import json
 import keyword
@@ -22,15 +23,19 @@ READABLE = 0o644
 # one fixed time for every member: the same workbook and options give the same zip, byte for byte
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 NAME = re.compile(r"[A-Za-z_]\w*")
+# the course manifest: in the zip as <top>/course.json, and beside it (class.zip gives class.course.json)
+MANIFEST = "course.json"
+MANIFEST_FORMAT = 1
+WORKBOOK_NAME = "flask-extensions-workbook"
 
 MAKEFILE = """\
-# make lab: open the workbook (creates .venv on first use)
+# make lab: open the workbook (creates .venv on first use); make handin: write handin.zip, your work to upload
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: lab clean
+.PHONY: lab handin clean
 
 $(STAMP): pyproject.toml
 \t$(PYTHON) -m venv $(VENV)
@@ -44,6 +49,10 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 # start adds the settings in jupyter/ (no nbgrader, no news prompt); run by bash, as some unzip tools drop its x bit
 lab: $(STAMP)
 \tbash start $(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/00_welcome.ipynb
+
+# checks your chapter notebooks and writes them into handin.zip (a previous one is kept, renamed with its time)
+handin: $(STAMP)
+\t$(BIN)/python -m workbook handin
 
 # removes the environment only: your bookshelf/, backups/ and progress stay where they are
 clean:
@@ -104,6 +113,22 @@ For any other exercise, `catch_up` says that its answer is not released: solve i
 A chapter started with `start_chapter` gets the blank version of an earlier exercise whose answer is not
 released; every chapter's own exercises can be solved and checked from there.
 The folder `chapters/` is what the helper library reads; it holds no other answers. Work in `notebooks/`.
+
+## Handing in
+
+In this folder, run
+
+```
+make handin        # or, with the workbook's environment active: python -m workbook handin
+```
+
+On Windows: `.venv\\Scripts\\python -m workbook handin`. It checks that each chapter notebook can be read and writes
+them into `handin.zip` (a previous `handin.zip` is kept as `handin-<date>-<time>.zip`). Upload `handin.zip` to the
+course page (Canvas, Moodle, ...) exactly as it is: hand in the whole zip, and do not rename the notebooks, as the
+grader finds each chapter by its file name.
+
+The grader runs hidden tests in addition to the checks you see: a check that passes earns its points unless your
+answer only fits the check's examples (the hidden tests use other inputs, never other rules).
 """
 
 
@@ -114,7 +139,8 @@ def write_bundle(out: Path, answers_through: str | None = None, chapters_through
     check_output(out, force)
     handed_out = chapters_up_to(chapters_through)
     last_answered = chapters.chapter(answers_through).number if answers_through is not None else ""
-    released = {e.id for c in handed_out if c.number <= last_answered for e in c.exercises}
+    answered = {e.id for c in handed_out if c.number <= last_answered for e in c.exercises}
+    released = set(answered)
     lines = []
     for given in handed_out:
         extra = [exercise_id for exercise_id in chapters.answers_given_away(given.number) if exercise_id not in released]
@@ -122,14 +148,83 @@ def write_bundle(out: Path, answers_through: str | None = None, chapters_through
             released.update(extra)
             lines.append(f"Chapter {given.number}'s given cells repeat the answer of exercise{'s' * (len(extra) > 1)} "
                          f"{and_list(extra)}, so this bundle releases {'them' if len(extra) > 1 else 'it'} too.")
-    members = bundle_members(handed_out, released)
+    manifest = manifest_text(out.name, handed_out, in_order(handed_out, answered),
+                             in_order(handed_out, released - answered)).encode("utf-8")
+    members = {**bundle_members(handed_out, released), MANIFEST: (manifest, READABLE)}
     leaks = leaked_answers(members, released)
     if leaks:
         raise WorkbookBug(f"The bundle would hold the answer of unreleased exercises: {'; '.join(leaks)}.")
     write_zip(out, out.stem, members)
+    replace_file(manifest_beside(out), manifest)
     shown = in_order(handed_out, released)
     numbers = and_list([c.number for c in handed_out])
-    return [f"Wrote {out}: chapters {numbers}; answers released: {and_list(shown) if shown else 'none'}.", *lines]
+    return [f"Wrote {out}: chapters {numbers}; answers released: {and_list(shown) if shown else 'none'}.", *lines,
+            f"Wrote the course manifest, which the grader reads, to {manifest_beside(out)} and to "
+            f"{out.stem}/{MANIFEST} in the zip."]
+
+
+def manifest_beside(out: Path) -> Path:
+    """Return where a bundle's manifest is written beside it: class.zip gives class.course.json."""
+    return out.with_name(f"{out.stem}.{MANIFEST}")
+
+
+def manifest_text(bundle_name: str, handed_out: list[chapters.Chapter], answered: list[str],
+                  given_away: list[str]) -> str:
+    """Return the course manifest: the chapters handed out and the exercises whose answers are released."""
+    manifest = {"format": MANIFEST_FORMAT, "workbook": WORKBOOK_NAME, "bundle": bundle_name,
+                "chapters": [c.number for c in handed_out], "released": answered, "given_away": given_away}
+    return json.dumps(manifest, indent=1) + "\n"
+
+
+def read_manifest(path: Path) -> dict:
+    """Return a course manifest, or raise LearnerError saying in one sentence what is wrong with it."""
+    path = Path(path)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise LearnerError(f"The course manifest {path} could not be read ({error.strerror or error}).") from None
+    except UnicodeDecodeError:
+        raise LearnerError(f"The course manifest {path} is damaged: it is not UTF-8 text.") from None
+    except (ValueError, RecursionError) as error:
+        reason = type(error).__name__
+        if isinstance(error, json.JSONDecodeError):
+            reason = f"{error.msg} at line {error.lineno}"
+        raise LearnerError(f"The course manifest {path} is not JSON ({reason}).") from None
+    problem = manifest_problem(manifest)
+    if problem:
+        raise LearnerError(f"The course manifest {path} {problem}.")
+    return manifest
+
+
+def manifest_problem(manifest) -> str:
+    """Return what makes a manifest's JSON wrong, as the end of a sentence, or "" when it is right."""
+    if not isinstance(manifest, dict):
+        return "is not a JSON object"
+    if type(manifest.get("format")) is not int or manifest["format"] != MANIFEST_FORMAT:
+        return f"has format {chapters.shown_value(manifest.get('format'))}, not {MANIFEST_FORMAT}"
+    if manifest.get("workbook") != WORKBOOK_NAME:
+        return f"is for the workbook {chapters.shown_value(manifest.get('workbook'))}, not {WORKBOOK_NAME!r}"
+    numbers = manifest.get("chapters")
+    if not isinstance(numbers, list) or not all(isinstance(number, str) for number in numbers):
+        return "has no list of chapter numbers (strings like \"01\") under 'chapters'"
+    known = {c.number: c for c in chapters.all_chapters()}
+    unknown = [number for number in numbers if number not in known]
+    if unknown:
+        return f"names chapter {chapters.shown_value(unknown[0])}; the workbook's chapters are {', '.join(known)}"
+    if numbers != sorted(set(numbers)):
+        return "lists its chapters out of order or twice"
+    exercise_ids = {e.id for number in numbers for e in known[number].exercises}
+    for key in ("released", "given_away"):
+        ids = manifest.get(key)
+        if not isinstance(ids, list) or not all(isinstance(exercise_id, str) for exercise_id in ids):
+            return f"has no list of exercise ids under {key!r}"
+        strangers = [exercise_id for exercise_id in ids if exercise_id not in exercise_ids]
+        if strangers:
+            return f"lists {chapters.shown_value(strangers[0])} under {key!r}, which is no exercise of its chapters"
+    twice = [exercise_id for exercise_id in manifest["given_away"] if exercise_id in manifest["released"]]
+    if twice:
+        return f"lists exercise {twice[0]} both under 'released' and under 'given_away'"
+    return ""
 
 
 def in_order(handed_out: list[chapters.Chapter], released: set[str]) -> list[str]:
@@ -154,6 +249,11 @@ def check_output(out: Path, force: bool) -> None:
         raise LearnerError(f"{out} exists already: choose another name, or pass --force to replace it.")
     if out.exists() and not zipfile.is_zipfile(out):
         raise LearnerError(f"{out} exists and is not a zip file: it is not replaced; choose another name.")
+    beside = manifest_beside(out)
+    if beside.is_dir():
+        raise LearnerError(f"{beside} is a folder: the bundle's manifest would be written there; choose another name.")
+    if beside.exists() and not force:
+        raise LearnerError(f"{beside} exists already: choose another name, or pass --force to replace it.")
 
 
 def chapters_up_to(chapters_through: str | None) -> list[chapters.Chapter]:
@@ -268,6 +368,19 @@ def write_zip(out: Path, top: str, members: dict[str, tuple[bytes, int]]) -> Non
                 info.external_attr = (stat.S_IFREG | mode) << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
                 bundle.writestr(info, data)
+        os.chmod(scratch, READABLE)
+        os.replace(scratch, out)
+    finally:
+        if os.path.exists(scratch):
+            os.unlink(scratch)
+
+
+def replace_file(out: Path, data: bytes) -> None:
+    """Write a file beside `out`, then put it in out's place: nothing half-written is ever left there."""
+    handle, scratch = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".new", dir=out.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         os.chmod(scratch, READABLE)
         os.replace(scratch, out)
     finally:

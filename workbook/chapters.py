@@ -1,12 +1,13 @@
 """Read the chapters, their exercises and the reference Bookshelf from the solution notebooks."""
 
+import ast
 import functools
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InstallError, LearnerError
+from .errors import InstallError, LearnerError, WorkbookBug
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -287,3 +288,13 @@ def answers_given_away(number: str) -> list[str]:
             if lines and all(line in given for line in lines):
                 found.append(exercise.id)
     return found
+
+
+def declared(check_file: Path, name: str, default=None):
+    """Return a literal that a check file declares at its top level (POINTS, NEEDS, SUITES), without importing it."""
+    for node in ast.parse(check_file.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [name]:
+            return ast.literal_eval(node.value)
+    if default is not None:
+        return default
+    raise WorkbookBug(f"{check_file.name} declares no {name}")
