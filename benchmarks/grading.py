@@ -122,7 +122,7 @@ def grade(submissions: Path, out: Path, jobs: int) -> float:
     """Grade a class; print how many test runs it took; return the seconds."""
     started = time.perf_counter()
     completed = subprocess.run([sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
-                                "-j", str(jobs), "--timeout", str(TIMEOUT)], check=True, stderr=subprocess.PIPE,
+                                "-j", str(jobs), "--timeout", str(TIMEOUT), "--count-released"], check=True, stderr=subprocess.PIPE,
                                text=True, errors="replace")
     seconds = time.perf_counter() - started
     runs = re.search(r"graded \d+ students .* with \d+ test runs", completed.stderr)

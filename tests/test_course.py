@@ -350,3 +350,34 @@ def test_the_readme_states_the_limits_the_grader_applies():
 
     readme = " ".join((chapters.ROOT / "README.md").read_text(encoding="utf-8").split())
     assert LIMITS in readme
+
+
+def test_a_moodle_download_with_its_worksheet_deadline_and_export(tmp_path):
+    """Moodle's download in folders, its grading worksheet as the roster, lateness from its times, and its import file."""
+    download = tmp_path / "download"
+    jane = download / "Jane Doe_1938201_assignsubmission_file"
+    jane.mkdir(parents=True)
+    with zipfile.ZipFile(jane / "handin.zip", "w") as archive:
+        archive.writestr("notebooks/00_welcome.ipynb", json.dumps(notebook("00", solved=True)))
+    for folder, solved in (("Li Wei_1938202_assignsubmission_file", False), ("Zoë Ångström-Berg_1938203_assignsubmission_file", True)):
+        (download / folder).mkdir()
+        (download / folder / CHAPTER_00).write_text(json.dumps(notebook("00", solved=solved)), encoding="utf-8")
+    roster = chapters.ROOT / "tests" / "lms_samples" / "moodle_worksheet.csv"
+    out = tmp_path / "out"
+    # the worksheet's times are in the downloading teacher's zone: the deadline says which
+    assert main(["grade", str(download), "--out", str(out), "--chapters", "00", "--roster", str(roster),
+                 "--deadline", "2024-05-07T23:00+02:00", "--export", "moodle", "--assignment", "Workbook 00",
+                 "-j", "2"]) == 0
+    rows = totals(out)
+    jane, li, zoe = rows["1938201"], rows["1938202"], rows["1938203"]
+    assert (jane["percent"], jane["late"], jane["hours_late"]) == ("100.0", "", "0.00")
+    assert (li["late"], li["hours_late"], li["points"]) == ("yes", "0.08", "0")
+    assert zoe["late"] == "yes" and float(zoe["hours_late"]) == pytest.approx(7 * 24 + 1.5, abs=0.01)
+    assert "5 min after the deadline" in feedback(out, "1938202")
+    absent = [row for student, row in rows.items() if student not in ("1938201", "1938202", "1938203")]
+    assert absent and all(row["points"] == "0" for row in absent)
+    exported = rows_of(out / "moodle-import.csv")
+    assert "Email address" in exported[0] and "Workbook 00" in exported[0]
+    by_mail = {row["Email address"]: row for row in exported}
+    assert float(by_mail["jane.doe@example.edu"]["Workbook 00"]) == float(jane["points"]) > 0
+    assert float(by_mail["am.oneil@example.edu"]["Workbook 00"]) == 0
