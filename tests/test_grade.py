@@ -414,7 +414,7 @@ def test_an_honest_suite_earns_its_points_hidden_tests_included(graded_suites):
     ("suite_peeks", "its test suite read"),
     ("suite_runs_a_shell", "its test suite ran a shell command"),
     ("suite_patches_pytest", "its test suite replaced _pytest.python.Function.runtest"),
-    ("suite_reads_the_source", "uses `inspect`"),
+    ("suite_reads_the_source", "uses `getsource`"),
 ])
 def test_a_suite_that_reaches_for_the_grader_is_flagged(graded_suites, student, reason):
     row = graded_suites["grades"][(student, "10.3")]

@@ -96,6 +96,8 @@ def run(argv: list[str] | None) -> int:
     grade.add_argument("--only", nargs="+", metavar="ID", default=[], help="regrade these students; the others' rows "
                        "are kept from the report in OUT")
     grade.add_argument("--shard", type=shard, metavar="K/N", help="grade only the K-th of N shards of the class")
+    grade.add_argument("--no-sandbox", action="store_true", help="grade without the OS sandbox (where namespaces are "
+                       "not allowed): a hostile student can cheat in this mode")
     merge = commands.add_parser("merge", help="join the reports of `grade --shard` runs into one")
     merge.add_argument("reports", type=Path, nargs="+", help="the OUT folders of the shards")
     merge.add_argument("--out", type=Path, required=True, help="where the joined report is written")
@@ -121,7 +123,8 @@ def run(argv: list[str] | None) -> int:
             submissions=args.submissions, out=args.out, jobs=args.jobs, timeout=args.timeout, course=args.course,
             chapters=args.chapters, count_released=args.count_released, layout=args.layout, roster=args.roster,
             match=args.match, export=args.export, assignment=args.assignment or "", export_chapters=args.export_chapters,
-            deadline=args.deadline, zip_times=args.zip_times, partial=args.partial, only=args.only, shard=args.shard))
+            deadline=args.deadline, zip_times=args.zip_times, partial=args.partial, only=args.only, shard=args.shard,
+            sandbox=not args.no_sandbox))
     if args.command == "merge":
         from .grading.report import merge_reports
 

@@ -117,13 +117,15 @@ def changed_since(taken: dict[tuple[str, object], dict[str, object]]) -> str:
 
 def install(learner_roots: list[Path], readable_roots: list[Path], protected_roots: list[Path],
             flag_file: Path, verdict_modules: tuple[str, ...] = VERDICT_MODULES,
-            patch_libraries: bool = False) -> Callable[[], str]:
+            patch_libraries: bool = False, sandboxed: bool = False) -> Callable[[], str]:
     """Start watching; return a function that ends the student's part of the run and reports late tampering.
 
     learner_roots: where the submission's code lives and may write; readable_roots: may be read although they lie
     under a protected root; protected_roots: must never be read (other submissions, the answers, hidden tests).
     verdict_modules: what the submission may not import; patch_libraries: whether it may patch a library's classes
     and functions (a test suite's monkeypatch may), the verdict's own modules and pytest's always excepted.
+    sandboxed: the run is inside workbook.sandbox, which has no network but its own loopback: a connection (a
+    library's syslog socket, a DNS lookup) fails there by itself, so it is no sign of cheating and is not flagged.
     """
     learner = tuple(str(root.resolve()) for root in learner_roots)
     readable = tuple(str(root.resolve()) for root in readable_roots)
@@ -255,7 +257,7 @@ def install(learner_roots: list[Path], readable_roots: list[Path], protected_roo
                     getframe(2), ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>",
                                   "importlib/__init__.py")):
                 end(f"imported {name}")
-        elif event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
+        elif event in ("socket.connect", "socket.sendto", "socket.sendmsg") and not sandboxed:
             address = args[1] if len(args) > 1 else None
             host = address[0] if is_a(address, tuple) and address else address
             if not (is_a(host, str) and host in ("127.0.0.1", "::1", "localhost")):

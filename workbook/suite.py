@@ -20,12 +20,13 @@ import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from . import chapters, files, reference, runner
+from .results import RESULT_CLASSES, plain, typed
 
 # a run's processor time, and its time on the clock: two rounds of runs fit a check's own limit of 120 s
 CPU_LIMIT = 30.0
@@ -76,16 +77,19 @@ class SuiteRun:
         return "\n".join(self.output.strip().splitlines()[-lines:])
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return plain(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "SuiteRun":
-        known = {f.name for f in fields(cls)}
-        run = cls(**{key: value for key, value in data.items() if key in known})
+        """Rebuild a run from plain data, checking its types (ValueError if malformed)."""
+        run = typed(cls, data)
         # the outcomes come from the suite's own process: keep only well-formed ones
-        run.outcomes = [o for o in run.outcomes if isinstance(o, dict) and all(
-            isinstance(o.get(key), str) for key in ("test", "when", "outcome")) and isinstance(o.get("xfail"), bool)]
+        run.outcomes = [o for o in run.outcomes if type(o) is dict and all(
+            type(o.get(key)) is str for key in ("test", "when", "outcome")) and type(o.get("xfail")) is bool]
         return run
+
+
+RESULT_CLASSES.add(SuiteRun)
 
 
 # ---- reading the suite ---------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ PRELOAD = (
     "workbook.app", "workbook.sql", "workbook.check_fixtures", "workbook.guard", "workbook.mailbox", "workbook.suite",
 )
 SCRATCH_PREFIX = "workbook-check-"
+# a check's answer file is read up to this size: a run's results are a few kilobytes
+ANSWER_LIMIT = 8 << 20
 # the worker's end of the answers pipe: a check's child closes it, so nothing it leaves behind holds the pipe open
 ANSWERS_FD: int | None = None
 
@@ -85,7 +87,7 @@ def silence_stdio() -> None:
         os.dup2(null, fd)
 
 
-def child_main(request: dict, folder: Path, answer: Path, worker: int) -> None:
+def child_main(request: dict, folder: Path, answer: Path, worker: int, channel=None) -> None:
     """In the forked child: run the check and write the answer file; never return."""
     try:
         os.setpgid(0, 0)  # a killpg in the learner's code reaches this group only
@@ -93,6 +95,8 @@ def child_main(request: dict, folder: Path, answer: Path, worker: int) -> None:
         die_with_parent(worker)  # if the worker dies, so does the check
         if ANSWERS_FD is not None:
             os.close(ANSWERS_FD)
+        if channel is not None:
+            enter_sandbox(request, folder, answer, channel)
         silence_stdio()
         # the grader's word to this check alone (the key under which it may ask for the student's suite to be run)
         os.environ.update({str(name): str(value) for name, value in request.get("environment", {}).items()})
@@ -101,6 +105,10 @@ def child_main(request: dict, folder: Path, answer: Path, worker: int) -> None:
             run = run_suite(folder) if request.get("suite") else run_pytest(request, folder)
         except BaseException as error:  # noqa: B902 - whatever happens must reach the kernel as an answer
             run = failed_run(request, crash=f"the check could not run: {type(error).__name__}: {text_of(error)}")
+        # no timer or signal handler of the student's may run from here on: the answer is the run's own
+        for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+            signal.setitimer(timer, 0)
+        signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
         if finish is not None:
             late = finish()  # always: it also ends the watch, so the answer below can be written
             run.flagged = run.flagged or late
@@ -109,6 +117,20 @@ def child_main(request: dict, folder: Path, answer: Path, worker: int) -> None:
         partial.write_text(data, encoding="utf-8")
         os.replace(partial, answer)
     finally:
+        os._exit(0)
+
+
+def enter_sandbox(request: dict, folder: Path, answer: Path, channel) -> None:
+    """Build the run's sandbox (workbook.sandbox) around this process; if it cannot be built, report that and end."""
+    from workbook import mailbox, sandbox, suite
+
+    ports = [int(os.environ[name]) for name in (mailbox.GRADING_PORT_VARIABLE, suite.PORT_VARIABLE)
+             if os.environ.get(name, "").isdigit()]
+    try:
+        sandbox.enter(folder.parent, list(request["guard"].get("readable", [])), ports, channel)
+    except BaseException as error:  # noqa: B902 - no student code runs outside the sandbox
+        run = failed_run(request, crash=f"the grading sandbox could not be built ({type(error).__name__}: {error})")
+        answer.write_text(json.dumps(run.to_dict()), encoding="utf-8")
         os._exit(0)
 
 
@@ -131,11 +153,14 @@ def guard_submission(request: dict, folder: Path):
     own_tmp.mkdir(exist_ok=True)
     os.environ["TMPDIR"] = str(own_tmp)
     tempfile.tempdir = str(own_tmp)  # cached by the worker: pytest's tmp_path must land in this check's folder
+    if settings.get("hook") is False:
+        return None  # the tests' switch: the sandbox alone must hold
     # a learner's test suite imports pytest and its own conftest, and may patch any library but the verdict's
     suite = {"verdict_modules": SUITE_VERDICT_MODULES, "patch_libraries": True} if settings.get("suite") else {}
     return guard.install(
         learner_roots=[folder, own_tmp], readable_roots=[scratch, *(Path(path) for path in settings.get("readable", []))],
-        protected_roots=[Path(path) for path in settings.get("protected", [])], flag_file=scratch / "flag", **suite,
+        protected_roots=[Path(path) for path in settings.get("protected", [])], flag_file=scratch / "flag",
+        sandboxed=bool(settings.get("sandbox")), **suite,
     )
 
 
@@ -164,20 +189,27 @@ def has_exited(pid: int) -> bool:
     return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
 
 
-def wait_for_child(pid: int, deadline: float, watch_stdin: bool) -> bool:
-    """Wait until the child exits (True) or the deadline passes (False), without reaping it."""
+def wait_for_child(pid: int, deadline: float, watch_stdin: bool, channel=None) -> bool:
+    """Wait until the child exits (True) or the deadline passes (False), without reaping it.
+
+    With a channel (a sandboxed run), relay the run's connections to the grader's services meanwhile."""
     pidfd = None
     if hasattr(os, "pidfd_open"):
         try:
             pidfd = os.pidfd_open(pid)
         except OSError:
             pidfd = None
+    relay = None
     try:
         with selectors.DefaultSelector() as selector:
             if pidfd is not None:
                 selector.register(pidfd, selectors.EVENT_READ, "child")
             if watch_stdin:
                 selector.register(0, selectors.EVENT_READ, "kernel")
+            if channel is not None:
+                from workbook.sandbox import Relay
+
+                relay = Relay(channel, selector, services())
             while True:
                 if has_exited(pid):
                     return True
@@ -188,9 +220,21 @@ def wait_for_child(pid: int, deadline: float, watch_stdin: bool) -> bool:
                     # the kernel sends nothing while a check runs: input now can only be its end
                     if key.data == "kernel" and not os.read(0, 1 << 16):
                         raise KernelGone
+                    if key.data is relay and relay is not None:
+                        relay.handle(key.fileobj)
     finally:
+        if relay is not None:
+            relay.close()
         if pidfd is not None:
             os.close(pidfd)
+
+
+def services() -> dict[int, tuple[str, int]]:
+    """Return the grader's services a sandboxed run may reach, by port: the SMTP server and the suite service."""
+    from workbook import mailbox, suite
+
+    ports = [os.environ.get(name, "") for name in (mailbox.GRADING_PORT_VARIABLE, suite.PORT_VARIABLE)]
+    return {int(port): ("127.0.0.1", int(port)) for port in ports if port.isdigit()}
 
 
 def scratch_folder():
@@ -220,12 +264,21 @@ def run_in_child(request: dict, watch_stdin: bool = False) -> dict:
             folder = copy_folder(Path(request["folder"]), scratch)
         answer = scratch / "answer.json"
         worker = os.getpid()
+        outside = inside = None
+        if request.get("guard", {}).get("sandbox"):
+            import socket
+
+            outside, inside = socket.socketpair()
         pid = os.fork()
         if pid == 0:
-            child_main(request, folder, answer, worker)
+            if outside is not None:
+                outside.close()
+            child_main(request, folder, answer, worker, inside)
+        if inside is not None:
+            inside.close()
         exited = False
         try:
-            exited = wait_for_child(pid, time.monotonic() + timeout, watch_stdin)
+            exited = wait_for_child(pid, time.monotonic() + timeout, watch_stdin, outside)
         finally:
             end_group(pid)  # the child is not reaped yet, so its group id is still the check's own
             _, status = os.waitpid(pid, 0)
@@ -239,17 +292,37 @@ def run_in_child(request: dict, watch_stdin: bool = False) -> dict:
         return json.loads(json.dumps(run.to_dict()).replace(shown + os.sep, "").replace(shown, "."))
 
 
+# every file of a graded run has this modification time: a run cannot tell one Bookshelf from another by file times
+GRADED_FILE_TIME = 1577836800  # 2020-01-01
+
+
+def copy_regular(source: Path, target: Path) -> None:
+    """Copy a folder's regular files and folders only: no links, pipes or devices; every file at one fixed time."""
+    target.mkdir()
+    for entry in sorted(os.scandir(source), key=lambda e: e.name):
+        path = target / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            copy_regular(Path(entry.path), path)
+        elif entry.is_file(follow_symlinks=False):
+            shutil.copyfile(entry.path, path, follow_symlinks=False)
+            os.utime(path, (GRADED_FILE_TIME, GRADED_FILE_TIME))
+    os.utime(target, (GRADED_FILE_TIME, GRADED_FILE_TIME))
+
+
 def suite_copy(request: dict, scratch: Path) -> Path:
     """Copy the whole folder a suite runs in (its Bookshelf, its tests and its settings)."""
     folder = scratch / "folder"
-    shutil.copytree(request["folder"], folder, symlinks=False)
+    if request.get("guard"):
+        copy_regular(Path(request["folder"]), folder)
+    else:
+        shutil.copytree(request["folder"], folder, symlinks=False)
     return folder
 
 
 def graded_copy(request: dict, scratch: Path) -> tuple[Path, dict]:
     """Copy a graded job's folder and its one test file (with the checks' conftest and settings) into the scratch."""
     folder = scratch / "folder"
-    shutil.copytree(request["folder"], folder, symlinks=False)
+    copy_regular(Path(request["folder"]), folder)
     tests = scratch / "tests"
     tests.mkdir()
     test_file = Path(request["test_file"])
@@ -263,7 +336,11 @@ def answer_of(request: dict, answer: Path, status: int | None):
     if status is None:
         return failed_run(request, timed_out=True)
     try:
-        data = json.loads(answer.read_text(encoding="utf-8"))
+        with open(answer, "rb") as stream:
+            text = stream.read(ANSWER_LIMIT + 1)
+        if len(text) > ANSWER_LIMIT:
+            return failed_run(request, crash=f"the check's answer was larger than {ANSWER_LIMIT >> 20} MB")
+        data = json.loads(text.decode("utf-8"))
         if request.get("suite"):
             from workbook.suite import SuiteRun
 

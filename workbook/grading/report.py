@@ -76,12 +76,18 @@ class ClassReport:
 # ---- names and cells ---------------------------------------------------------------------------------
 
 
-def safe_name(student: str) -> str:
-    """Return a file name for a student's feedback: letters, digits, dot, dash and underscore only.
+DIGESTED = re.compile(r"-[0-9a-f]{8}$")
 
-    An id that had to change gets a short digest of itself, so that "a b" and "a_b" keep a page each."""
+
+def safe_name(student: str) -> str:
+    """Return a file name for a student's feedback: letters, digits, dot, dash and underscore only, one per id.
+
+    An id that had to change gets a short digest of itself, so that "a b" and "a_b" keep a page each; so does an id
+    that already ends like a digest, so that no student can choose an id equal to another's file name."""
     name = re.sub(r"[^\w.-]", "_", student, flags=re.ASCII).strip(".") or "student"
-    return name if name == student else f"{name}-{hashlib.sha256(student.encode('utf-8', 'replace')).hexdigest()[:8]}"
+    if name == student and not DIGESTED.search(student):
+        return name
+    return f"{name}-{hashlib.sha256(student.encode('utf-8', 'replace')).hexdigest()[:8]}"
 
 
 def as_text(value: str) -> str:

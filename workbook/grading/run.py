@@ -42,6 +42,7 @@ class Options:
     partial: bool = False
     only: list[str] = field(default_factory=list)
     shard: tuple[int, int] | None = None
+    sandbox: bool = True
 
 
 @dataclass
@@ -70,6 +71,7 @@ def grade_class(options: Options) -> int:
     if out.resolve().is_relative_to(submissions.resolve()):
         raise LearnerError(f"The output folder {out} is inside the submissions: choose a folder outside it.")
     earlier = ClassReport.load(out) if options.only else None
+    warning = sandbox_warning(options, progress)
     found, lines = lms.read_submissions(submissions, options.layout)
     for line in lines:
         progress.say(line)
@@ -97,7 +99,9 @@ def grade_class(options: Options) -> int:
         answers_of(student, notebooks[id(student)], course, declarations)
         late_of(student, options, roster, notebooks[id(student)])
     started = time.monotonic()
-    grader = Grader(submissions, out, options.jobs or default_jobs(), options.timeout)
+    grader = Grader(submissions, out, options.jobs or default_jobs(), options.timeout, sandbox=options.sandbox)
+    if warning:
+        grader.log.insert(0, warning)
     try:
         runs = run_class(grader, students, course, declarations, options.partial, progress)
     finally:
@@ -116,6 +120,21 @@ def grade_class(options: Options) -> int:
         progress.say("WARNING: the workbook's own files changed while grading: compare them with git.")
         return 1
     return 0
+
+
+def sandbox_warning(options: Options, progress: Progress) -> str:
+    """Refuse to grade where the sandbox cannot start; with --no-sandbox, say what that costs. Return the warning."""
+    from .. import sandbox
+
+    if not options.sandbox:
+        warning = ("WARNING: graded with --no-sandbox: a hostile student's code can read the hidden tests and other "
+                   "submissions, and forge grades, in this mode. Grade in the sandbox for a grade that counts.")
+        progress.say(warning)
+        return warning
+    why = sandbox.why_unavailable()
+    if why:
+        raise LearnerError(f"The grading sandbox cannot start here: {why}. {sandbox.ADVICE}")
+    return ""
 
 
 def default_jobs() -> int:

@@ -18,8 +18,9 @@ BUILTINS_RUNNING_TEXT = {"exec", "eval", "breakpoint"}
 SCREENED_IN_STRINGS = ("_pytest", "pluggy", "__globals__", "__code__", "__builtins__", "__subclasses__", "__import__",
                        "__closure__", "cell_contents", "f_back", "f_locals", "tb_frame", "ctypes")
 # a test suite imports pytest and its conftest; it never needs to read the app's source instead of testing the app
+# (not `inspect` itself: sqlalchemy.inspect is how a test asks the database what tables it has)
 SCREENED_IN_SUITES = (SCREENED_NAMES - {"pytest", "conftest"}) | {
-    "inspect", "getsource", "getsourcelines", "linecache", "__wrapped__", "__module__", "__qualname__", "co_code",
+    "getsource", "getsourcelines", "linecache", "__wrapped__", "__module__", "__qualname__", "co_code",
     "co_consts", "co_names",
 }
 

@@ -20,6 +20,8 @@ from ..suite_service import SuiteService
 from .plan import build_base
 
 MEMORY_LIMIT = 2 << 30
+# tests only: "1" grades without the audit hook, to prove that the sandbox alone holds
+NO_HOOK_VARIABLE = "WORKBOOK_GRADE_WITHOUT_HOOK"
 SUITE_ROUNDS = 2
 # -I: no PYTHON* variables, no user site, no current folder on the path. The editable install's finder would hand
 # out the installed workbook package whatever sys.path says: it is removed, so the verified copy is imported.
@@ -62,8 +64,11 @@ def tree_digest(*roots: Path) -> str:
 class Grader:
     """One grading run: a workspace, verified copies of the library and tests, and the worker processes."""
 
-    def __init__(self, submissions: Path, out: Path, jobs: int, timeout: float):
+    def __init__(self, submissions: Path, out: Path, jobs: int, timeout: float, sandbox: bool = True):
         self.submissions, self.out, self.jobs, self.timeout = submissions.resolve(), out.resolve(), jobs, timeout
+        # every run inside an OS sandbox (workbook.sandbox); the audit hook as well, unless a test switches it off
+        self.sandbox = sandbox
+        self.hook = os.environ.get(NO_HOOK_VARIABLE) != "1"
         self.workspace = Path(tempfile.mkdtemp(prefix="workbook-grade-")).resolve()
         self.library = self.workspace / "library"
         self.tests = self.workspace / "tests"
@@ -153,9 +158,13 @@ class Grader:
             "timeout": self.timeout * (SUITE_ROUNDS + 1) if job.suite_token else self.timeout,
             "test_file": str(tests / chapter.check_file().name),
             "environment": {suite.TOKEN_VARIABLE: job.suite_token} if job.suite_token else {},
-            "guard": {"protected": [str(p) for p in self.protected], "readable": [str(p) for p in self.readable], "memory": MEMORY_LIMIT,
-                      "settings_file": str(self.tests / "checks" / "pytest.ini")},
+            "guard": {**self.guard_settings(), "settings_file": str(self.tests / "checks" / "pytest.ini")},
         }
+
+    def guard_settings(self) -> dict:
+        """Return what a graded run's child is told: what it may read, its limits, the sandbox and the hook."""
+        return {"protected": [str(p) for p in self.protected], "readable": [str(p) for p in self.readable],
+                "memory": MEMORY_LIMIT, "sandbox": self.sandbox, "hook": self.hook}
 
     def start_worker(self, number: int) -> Worker:
         home = self.workspace / f"worker-{number}"
@@ -180,8 +189,7 @@ class Grader:
             for name, changes in chapters.declared(test_file, "SUITE_RUNS", {}).items():
                 if runs.setdefault(name, changes) != changes:
                     raise WorkbookBug(f"two test files name different Bookshelves {name!r} (SUITE_RUNS)")
-        guard = {"protected": [str(p) for p in self.protected], "readable": [str(p) for p in self.readable],
-                 "memory": MEMORY_LIMIT}
+        guard = self.guard_settings()
         # two workers per grading worker (eight at most, each holds the libraries in memory): a check's four runs take
         # two rounds, each within the check's time limit; a run that never ends uses up a third of it in processor
         # time, so that it slows the honest runs beside it little
@@ -258,7 +266,10 @@ class Grader:
             except TimeoutError:
                 return CheckRun(job.exercise.id, timed_out=True)
             if answer is not None:
-                return CheckRun.from_dict(answer)
+                try:
+                    return CheckRun.from_dict(answer)
+                except ValueError as error:
+                    return CheckRun(job.exercise.id, crash=f"its run's answer could not be read ({error})")
             errors = worker.startup_error()
             worker.stop()
             if attempt and errors:
