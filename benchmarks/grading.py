@@ -3,7 +3,7 @@
 Usage: python benchmarks/grading.py [--nbgrader-students K] [--skip-nbgrader]
 
 The class: 6 solved, 6 blank, 6 half-done, 6 broken and 6 hostile submissions of chapters 00-05. It is graded with
--j 1 and -j 2; then the same class with every answer made different by a comment (so no run is shared) with -j 2.
+-j 1 and -j 2, and at -j 2 without the OS sandbox and with it again (its cost); then the same class with every answer made different by a comment (so no run is shared) with -j 2.
 nbgrader re-runs every cell of every notebook (about 100 s per student here), so it grades the first K students of
 each kind (default 1, so 5 students) and the workbook grader grades those same K per kind with -j 1:
 the ratio compares the two on the same submissions at the same parallelism (nbgrader grades one student at a time).
@@ -118,11 +118,11 @@ def make_class(folder: Path, distinct: bool = False) -> dict[str, list[str]]:
     return students
 
 
-def grade(submissions: Path, out: Path, jobs: int) -> float:
+def grade(submissions: Path, out: Path, jobs: int, *options: str) -> float:
     """Grade a class; print how many test runs it took; return the seconds."""
     started = time.perf_counter()
     completed = subprocess.run([sys.executable, "-m", "workbook", "grade", str(submissions), "--out", str(out),
-                                "-j", str(jobs), "--timeout", str(TIMEOUT), "--count-released"], check=True, stderr=subprocess.PIPE,
+                                "-j", str(jobs), "--timeout", str(TIMEOUT), "--count-released", *options], check=True, stderr=subprocess.PIPE,
                                text=True, errors="replace")
     seconds = time.perf_counter() - started
     runs = re.search(r"graded \d+ students .* with \d+ test runs", completed.stderr)
@@ -162,6 +162,11 @@ def main() -> None:
         for jobs in (1, 2):
             seconds = grade(root / "class", root / f"out-{jobs}", jobs)
             print(f"workbook grade -j {jobs}: {seconds:6.1f} s for the class, {seconds / total:5.2f} s per submission")
+        # the OS sandbox's cost: the same class at -j 2 without it, then with it again (the machine may drift)
+        bare = grade(root / "class", root / "out-bare", 2, "--no-sandbox")
+        walled = grade(root / "class", root / "out-walled", 2)
+        print(f"workbook grade -j 2 --no-sandbox: {bare:6.1f} s; with the sandbox again: {walled:6.1f} s "
+              f"(the sandbox adds {100 * (min(seconds, walled) / bare - 1):+.1f}%)")
         make_class(root / "distinct", distinct=True)
         seconds = grade(root / "distinct", root / "out-distinct", 2)
         print(f"workbook grade -j 2, the same class with no two answers equal: {seconds:6.1f} s for the class, "

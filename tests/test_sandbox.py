@@ -298,3 +298,42 @@ def test_the_answer_crosses_back_as_checked_plain_values():
         CheckRun.from_dict({"exercise": "01.1", "tests": [{"name": "t", "doc": 3}]})
     with pytest.raises(ValueError):
         CheckRun.from_dict(json.loads('{"exercise": ["not", "text"]}'))
+
+
+PROBE = """
+import os, socket, sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from workbook import sandbox
+scratch = Path({scratch!r})
+outside, inside = socket.socketpair()
+if os.fork() == 0:
+    sandbox.enter(scratch, [sys.prefix, sys.base_prefix], [], inside)
+    seen = []
+    for name, attempt in [("solutions", lambda: os.listdir({solutions!r})),
+                          ("write /usr", lambda: open("/usr/sandbox-probe", "w")),
+                          ("mkfifo", lambda: os.mkfifo("pipe")),
+                          ("mount", lambda: sandbox.mount("tmpfs", "/tmp", "tmpfs", 0))]:
+        try:
+            attempt()
+            seen.append(name)
+        except OSError:
+            pass
+    processes = [p for p in os.listdir("/proc") if p.isdigit()]
+    (scratch / "report").write_text(f"{{os.getpid()}} {{len(processes)}} {{' '.join(seen) or 'none'}}")
+    os._exit(0)
+os.wait()
+"""
+
+
+@pytest.mark.parametrize("prefix", [[], ["setpriv", "--bounding-set=-sys_admin"]], ids=["root", "root-without-sys-admin"])
+def test_the_sandbox_hides_the_machine_and_drops_every_power(tmp_path, prefix):
+    """As the machine's root (new namespaces, then nobody) and as a container's root (a user namespace) alike."""
+    if prefix and (os.geteuid() != 0 or not Path("/usr/bin/setpriv").exists()):
+        pytest.skip("needs root and setpriv")
+    scratch = tmp_path / "job"
+    scratch.mkdir()
+    script = PROBE.format(root=str(chapters.ROOT), scratch=str(scratch), solutions=str(chapters.SOLUTIONS))
+    subprocess.run([*prefix, sys.executable, "-c", script], check=True, timeout=60)
+    pid, processes, allowed = (scratch / "report").read_text().split(" ", 2)
+    assert (pid, processes, allowed) == ("1", "1", "none")

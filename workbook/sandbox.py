@@ -39,7 +39,10 @@ SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 SYSCALLS = {"x86_64": {"pivot_root": 155, "capset": 126, "mount_setattr": 442},
             "aarch64": {"pivot_root": 41, "capset": 91, "mount_setattr": 442}}
 NOBODY = 65534
-SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/etc")
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+# of /etc, only what Python and the C library read: users' names, the loader's cache, time zones, certificates
+ETC_ENTRIES = ("passwd", "group", "hosts", "nsswitch.conf", "localtime", "timezone", "ld.so.cache", "ld.so.conf",
+               "ld.so.conf.d", "ssl", "mime.types", "os-release")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 TMP_SIZE = "size=256m"
 # connections a run may make to the grader's services: a check makes one or two
@@ -141,13 +144,22 @@ def why_unavailable() -> str:
 # ---- building it ------------------------------------------------------------------------------------------
 
 
-def enter_namespaces() -> None:
-    """Enter new mount, PID (for children), network, IPC and UTS namespaces; a user namespace too unless root."""
-    if os.geteuid() == 0:
-        unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
-        return
+def enter_namespaces(scratch: Path | None = None) -> None:
+    """Enter new mount, PID (for children), network, IPC and UTS namespaces; a user namespace too unless root.
+
+    Root without CAP_SYS_ADMIN (a container's) takes the user-namespace way, as any other user does."""
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     uid, gid = os.geteuid(), os.getegid()
-    unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+    if uid == 0:
+        try:
+            unshare(flags)
+            if scratch is not None:
+                give_to_nobody(scratch)
+            return
+        except SandboxError as error:
+            if error.errno != errno.EPERM:
+                raise
+    unshare(CLONE_NEWUSER | flags)
     write_file("/proc/self/setgroups", "deny")
     write_file("/proc/self/uid_map", f"0 {uid} 1")
     write_file("/proc/self/gid_map", f"0 {gid} 1")
@@ -187,11 +199,11 @@ def build_root(root: str, scratch: Path, readable: list[str]) -> None:
         os.makedirs(root + folder, exist_ok=True)
     mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"{TMP_SIZE},mode=1777")
     shown: set[str] = set()
-    for path in [*SYSTEM_FOLDERS, *readable]:
+    for path in [*SYSTEM_FOLDERS, *(f"/etc/{name}" for name in ETC_ENTRIES), *readable]:
         real = os.path.realpath(path)
         if not os.path.exists(path) or real in shown:
             continue
-        if os.path.islink(path) and os.path.dirname(path) == "/":  # merged /usr: /bin -> usr/bin
+        if os.path.islink(path) and os.path.dirname(path) in ("/", "/etc"):  # merged /usr: /bin -> usr/bin
             os.symlink(os.readlink(path), place(root, path))
             continue
         shown.add(real)
@@ -257,20 +269,18 @@ def listen_for_services(ports: list[int], channel: socket.socket) -> None:
 
 
 def drop_privileges() -> None:
-    """Become nobody (host root) or give up every capability (a user namespace); then no new privileges, ever."""
-    if os.geteuid() == 0 and not os.path.exists("/proc/self/uid_map.userns"):
-        uid_map = open("/proc/self/uid_map").read().split()
-        if uid_map[:3] == ["0", "0", "4294967295"]:  # the machine's own root: become nobody there
-            os.setgroups([])
-            os.setresgid(NOBODY, NOBODY, NOBODY)
-            os.setresuid(NOBODY, NOBODY, NOBODY)
-    call(libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    """Become nobody (the machine's root) or give up every capability (a user namespace); no new privileges, ever."""
     for capability in range(64):
-        libc().prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)  # EPERM once nobody: nothing is left to drop
-    # capset: version 3, this process, every set empty
-    header = struct.pack("Ii", 0x20080522, 0)
-    data = bytes(24)
-    syscall("capset", header, data)
+        libc().prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)  # while it still may: none comes back through exec
+    call(libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    with open("/proc/self/uid_map") as stream:
+        machine_root = stream.read().split()[:3] == ["0", "0", "4294967295"]
+    if machine_root:
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+    # capset, version 3, this process: every set empty (a user namespace's root keeps its uid, not its powers)
+    call(syscall("capset", struct.pack("Ii", 0x20080522, 0), bytes(24)), "capset")
 
 
 def load_filter() -> None:
@@ -288,8 +298,7 @@ def load_filter() -> None:
 
 def enter(scratch: Path, readable: list[str], ports: list[int], channel: socket.socket) -> None:
     """In a graded run's forked child: build the sandbox and return in the grandchild, inside it; never return here."""
-    give_to_nobody(scratch)
-    enter_namespaces()
+    enter_namespaces(scratch)
     inner = os.fork()
     if inner:
         # the outer child only waits: its exit status is the run's
