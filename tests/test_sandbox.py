@@ -155,6 +155,8 @@ def hostile_class(root: Path, decoy: int) -> Path:
     for name, code in HOSTILE.items():
         prelude = code.format(script=script, decoy=decoy, leak=LEAK, port_variable=mailbox.GRADING_PORT_VARIABLE)
         write_student(submissions, name, {CHAPTER_01: with_answer(blank, "01.1", prelude + blank_text("01.1"))})
+    # a zip whose stream is damaged: that student's error, never the class's
+    (submissions / "damaged.zip").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
     # graded after the others (by name): finds nothing another run left behind
     write_student(submissions, "zz-reads-dev-shm", {CHAPTER_01: with_answer(
         blank, "01.1", READS_DEV_SHM.format(leak=LEAK) + blank_text("01.1"))})
@@ -196,6 +198,13 @@ def test_the_report_is_written_and_the_machine_is_left_as_it_was(graded):
     assert graded["status"] == 0
     assert graded["after"] == graded["before"]
     assert graded["decoy_alive"], "a process of the grader's user was killed from a graded run"
+
+
+def test_a_damaged_zip_is_that_students_error_and_the_class_goes_on(graded):
+    rows = grades(graded["out"])
+    assert {rows[("damaged", e.id)]["status"] for e in chapters.chapter("01").exercises} == {"error"}
+    page = text_of((graded["out"] / "feedback" / "damaged.html").read_text(encoding="utf-8"))
+    assert "could not be read" in page and "No chapter notebook" in page
 
 
 def test_no_hostile_submission_earns_a_point_and_honest_ones_keep_theirs(graded):

@@ -242,6 +242,11 @@ def answers_of(student: Student, found, course: Course, declarations: Declaratio
                 continue
             result = Result(record.student, exercise.id, declarations.points[exercise.id])
             record.results.append(result)
+            if data is None and found.problems:
+                # a damaged or encrypted zip, a folder that cannot be read: an error, with the reason
+                result.status = "error"
+                result.lines = [f"No notebook for chapter {chapter.number} could be read: {'; '.join(found.problems)}."]
+                continue
             if data is None:
                 result.lines = [f"No notebook for chapter {chapter.number} ({chapter.filename}) was handed in."]
                 continue
