@@ -346,3 +346,27 @@ def test_the_sandbox_hides_the_machine_and_drops_every_power(tmp_path, prefix):
     subprocess.run([*prefix, sys.executable, "-c", script], check=True, timeout=60)
     pid, processes, allowed = (scratch / "report").read_text().split(" ", 2)
     assert (pid, processes, allowed) == ("1", "1", "none")
+
+
+def test_reporting_a_run_runs_no_code_of_the_students_objects():
+    """A str or int subclass, a list or dict subclass in a result: read through the base types, nothing of theirs runs."""
+    from workbook.results import CheckRun, Problem, TestResult
+    from workbook.suite import SuiteRun
+
+    def trap(*args, **kwargs):
+        raise AssertionError("the student's method ran")
+
+    trapped = {name: trap for name in ("__str__", "__repr__", "__format__", "__deepcopy__", "__copy__", "__iter__",
+                                       "__getitem__", "__reduce_ex__", "__hash__", "__eq__", "__index__", "__int__",
+                                       "__len__", "items", "keys", "values")}
+    Sly = type("Sly", (str,), trapped)
+    Many = type("Many", (int,), trapped)
+    Crowd = type("Crowd", (list,), trapped)
+    Table = type("Table", (dict,), trapped)
+    run = CheckRun(Sly("01.1"), tests=Crowd([TestResult(Sly("t"), Sly("doc"), cases=Many(2),
+                                                        problem=Problem(Sly("failed"), Sly("boom")))]),
+                   warnings=Crowd([Sly("w")]))
+    data = json.loads(json.dumps(run.to_dict()))
+    assert data["exercise"] == "01.1" and data["tests"][0]["cases"] == 2 and data["warnings"] == ["w"]
+    suite_run = SuiteRun(outcomes=Crowd([Table({"test": Sly("t"), "when": "call", "outcome": "passed", "xfail": False})]))
+    assert SuiteRun.from_dict(json.loads(json.dumps(suite_run.to_dict()))).passed() == ["t"]
