@@ -3,6 +3,7 @@
 import functools
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -383,14 +384,18 @@ def test_the_student_readme_says_how_to_hand_in(bundles):
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_handin_in_the_bundle_runs_the_handin_command(bundles, tmp_path):
     found = members(bundles["blank"][0])
-    for name in ("Makefile", "pyproject.toml"):
+    for name in ("Makefile", "pyproject.toml", "requirements/learner.txt"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(found[name])
-    dry_run = ["make", "--dry-run", "handin"]
+    # --no-print-directory: under `make test`, make would take itself for a sub-make and name the folder
+    dry_run = ["make", "--no-print-directory", "--dry-run", "handin", f"PYTHON={sys.executable}"]
     # the first time it creates the environment, as `make lab` does
     done = subprocess.run(dry_run, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "python3 -m venv .venv\n" in done.stdout and done.stdout.endswith("\n.venv/bin/python -m workbook handin\n")
+    assert f"{sys.executable} -m venv .venv\n" in done.stdout
+    assert done.stdout.endswith("\n.venv/bin/python -m workbook handin\n")
+    # the stamp records the Python that made .venv: with the same Python, nothing is installed again
     (tmp_path / ".venv").mkdir()
-    (tmp_path / ".venv" / ".installed").touch()
+    (tmp_path / ".venv" / ".installed").write_text(f"Python {platform.python_version()} at {sys.executable}\n")
     done = subprocess.run(dry_run, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60)
     assert (done.returncode, done.stdout) == (0, ".venv/bin/python -m workbook handin\n"), done.stderr

@@ -13,8 +13,9 @@ from pathlib import Path
 from . import chapters, generate
 from .errors import LearnerError, WorkbookBug
 
-# copied as they are, relative to the workbook's folder (the Makefile is replaced: its test target needs tests/*.py)
-SETUP_FILES = ("pyproject.toml", "environment.yml", "start")
+# copied as they are, relative to the workbook's folder (the Makefile is replaced: its test target needs tests/*.py);
+# requirements/learner.txt pins the versions for the whole class
+SETUP_FILES = ("pyproject.toml", "environment.yml", "start", "start.ps1", "requirements/learner.txt")
 FOLDERS = ("workbook", "tests/checks", "jupyter")
 SKIPPED_NAMES = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints")
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
@@ -29,26 +30,62 @@ MANIFEST_FORMAT = 1
 WORKBOOK_NAME = "flask-extensions-workbook"
 
 MAKEFILE = """\
-# make lab: open the workbook (creates .venv on first use); make handin: write handin.zip, your work to upload
-PYTHON ?= python3
+# make lab: open the workbook (creates .venv on first use); make handin: write handin.zip, your work to upload;
+# make clean: remove .venv (your notebooks, bookshelf/ and backups/ stay)
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+# options of `python -m venv` (the workbook's tests, which replace pip, pass --without-pip)
+VENV_OPTIONS :=
+# the versions of every package, the same for the whole class on Linux, macOS and Windows
+LOCK := requirements/learner.txt
+# the stamp records the Python that made .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: lab handin clean
+.PHONY: lab handin clean FORCE
 
-$(STAMP): pyproject.toml
-\t$(PYTHON) -m venv $(VENV)
-\t$(BIN)/python -m pip install --quiet --upgrade pip
-\t$(BIN)/python -m pip install --quiet -e .
-\ttouch $(STAMP)
+# Which Python: PYTHON=... if given; else the one that made .venv, then python3, every python3.N on PATH (newest
+# first), python. Each is run and asked its version, as a name on PATH may not run (a pyenv shim exits with 127).
+ASK := 'import sys; print(sys.version_info >= (3, 11), "Python %d.%d.%d at" % sys.version_info[:3], sys.executable)'
+MADE_BY := $(shell cat $(STAMP) 2>/dev/null)
+NUMBERED := $(shell IFS=:; for d in $$PATH; do ls "$$d" 2>/dev/null; done \\
+  | grep -E '^python3\\.[0-9]+$$' | sort -t. -k2,2nr -u)
+CANDIDATES := $(or $(PYTHON),$(wordlist 4,99,$(MADE_BY)) python3 $(NUMBERED) python)
+FOUND := $(shell for n in $(CANDIDATES); do $$n -c $(ASK) 2>/dev/null | grep '^True ' && break; done)
+# "Python 3.12.3 at /usr/bin/python3.12": what the stamp records
+PY_ID := $(wordlist 2,99,$(FOUND))
+PY := $(wordlist 5,99,$(FOUND))
+NO_PYTHON := The workbook needs Python 3.11 or newer: on Ubuntu, sudo add-apt-repository ppa:deadsnakes/ppa and \\
+sudo apt install python3.12-venv (or uv python install 3.12); on macOS, the installer from python.org or brew \\
+install python@3.12; on Windows, python.org or winget install Python.Python.3.12; then make again, or \\
+PYTHON=/path/to/python3.12.
 
-# Jupyter refuses to run as root (containers, some workshop VMs) unless told it is on purpose
-ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+# a .venv made by another Python (or by an install that stopped) is made again, whatever the stamp's date
+ifneq ($(MADE_BY),$(PY_ID))
+$(STAMP): FORCE
+endif
 
-# start adds the settings in jupyter/ (no nbgrader, no news prompt); run by bash, as some unzip tools drop its x bit
+$(STAMP): pyproject.toml $(LOCK)
+\t@$(if $(PY),,for n in $(CANDIDATES); do \\
+\t  echo "$$n: $$($$n -c 'import sys; print("Python", sys.version.split()[0])' 2>/dev/null || echo does not run)"; \\
+\tdone; echo "$(NO_PYTHON)"; exit 1)
+\t@if [ -e $(VENV) ] && [ "$(MADE_BY)" != "$(PY_ID)" ]; then \\
+\t  echo "$(VENV) was made by $(or $(MADE_BY),an install that did not finish or did not record its Python);" \\
+\t    "making it again with $(PY_ID)"; \\
+\t  rm -rf $(VENV); fi
+\t@echo "Installing the workbook's packages (requirements/learner.txt) into $(VENV) with $(PY_ID): about 320 MB,"
+\t@echo "a minute or two the first time (less when pip has them cached). pip lists each package as it goes."
+\t[ -x $(BIN)/python ] || $(strip $(PY) -m venv $(VENV_OPTIONS) $(VENV))
+\t$(PIP) install --upgrade pip
+\t$(PIP) install -r $(LOCK) -e .
+\t@echo "$(PY_ID)" > $@
+
+FORCE:
+
+# start adds the settings in jupyter/ (no nbgrader, no news prompt, root allowed); run by bash, as some unzip tools
+# drop its x bit
 lab: $(STAMP)
-\tbash start $(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/00_welcome.ipynb
+\tbash start $(BIN)/jupyter lab notebooks/00_welcome.ipynb
 
 # checks your chapter notebooks and writes them into handin.zip (a previous one is kept, renamed with its time)
 handin: $(STAMP)
@@ -81,14 +118,36 @@ You need Python 3.11 or newer, with pip and venv, and `make`
 make lab     # creates .venv on first use, then opens JupyterLab at chapter 00
 ```
 
-Windows (PowerShell or `cmd`, no `make`):
+The first time, it installs the workbook's packages (about 320 MB, a minute or two) at the versions in
+`requirements/learner.txt`, the same for the whole class. It uses the first Python 3.11 or newer it finds;
+`make lab PYTHON=python3.12` chooses one, and `make clean` removes `.venv` to start the install over (your
+notebooks stay). If your Python is too old, `make` says where to get a newer one.
 
+Windows, one command in PowerShell or `cmd`:
+
+```powershell
+powershell -ExecutionPolicy Bypass -File start.ps1
 ```
+
+Or step by step, in PowerShell:
+
+```powershell
 py -3 -m venv .venv
-.venv\\Scripts\\python -m pip install -e .
-set JUPYTER_CONFIG_PATH=%CD%\\jupyter                       # PowerShell: $env:JUPYTER_CONFIG_PATH="$PWD\\jupyter"
+.venv\\Scripts\\python -m pip install -r requirements\\learner.txt -e .
+$env:JUPYTER_CONFIG_PATH = "$PWD\\jupyter"
 .venv\\Scripts\\jupyter lab notebooks/00_welcome.ipynb
 ```
+
+or in `cmd`:
+
+```bat
+py -3 -m venv .venv
+.venv\\Scripts\\python -m pip install -r requirements\\learner.txt -e .
+set JUPYTER_CONFIG_PATH=%CD%\\jupyter
+.venv\\Scripts\\jupyter lab notebooks/00_welcome.ipynb
+```
+
+`py -3` must be Python 3.11 or newer (`py --list` shows yours; without `py`, use `python`).
 
 conda: `conda env create -f environment.yml`, `conda activate flask-workbook`, then
 `bash start jupyter lab notebooks/00_welcome.ipynb`.

@@ -24,10 +24,13 @@ MEMORY_LIMIT = 2 << 30
 NO_HOOK_VARIABLE = "WORKBOOK_GRADE_WITHOUT_HOOK"
 SUITE_ROUNDS = 2
 # -I: no PYTHON* variables, no user site, no current folder on the path. The editable install's finder would hand
-# out the installed workbook package whatever sys.path says: it is removed, so the verified copy is imported.
+# out the installed workbook package whatever sys.path says: it is removed, so the verified copy is imported. The
+# editable install's .pth puts the workbook's folder on sys.path: it is taken off too, as the guard protects that
+# folder (a graded import that misses would list it) and the verified copy is the one to import.
 BOOT = (
-    "import sys; library = sys.argv[1]; "
+    "import os, sys; library = sys.argv[1]; "
     "sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, '__module__', '').startswith('__editable__')]; "
+    "sys.path[:] = [p for p in sys.path if not os.path.isfile(os.path.join(p, 'workbook', '__init__.py'))]; "
     "sys.path.insert(0, library); "
     "import workbook, workbook.worker; "
     "assert workbook.__file__.startswith(library), workbook.__file__; "
