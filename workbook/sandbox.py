@@ -296,15 +296,39 @@ def load_filter() -> None:
     refusals.load()
 
 
+def pass_on_exit(status: int) -> None:
+    """End this process as its child ended: with its exit code, or by its signal (128 + N from a PID 1 counts as N).
+
+    A namespace's PID 1 cannot die by a signal it sends itself, so it exits with 128 + N; the outer child, outside
+    the PID namespace, turns that back into the signal, which the worker reads (SIGXCPU: the processor time was up)."""
+    import resource
+    import signal
+
+    number = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+    code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 0
+    if not number and code > 128:
+        number = code - 128
+    if number and os.getpid() != 1:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        try:
+            signal.signal(number, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+        os.kill(os.getpid(), number)
+    os._exit(128 + number if number else code & 0xFF)
+
+
 def enter(scratch: Path, readable: list[str], ports: list[int], channel: socket.socket) -> None:
-    """In a graded run's forked child: build the sandbox and return in the grandchild, inside it; never return here."""
+    """In a graded run's forked child: build the sandbox and return in a process inside it; never return here.
+
+    The child enters the namespaces; its child, PID 1 of the new PID namespace, builds the file system and the
+    network and drops every privilege; the run itself is PID 1's child, so that the kernel's signals (SIGXCPU at the
+    processor-time limit) reach it as they reach any process."""
     enter_namespaces(scratch)
     inner = os.fork()
     if inner:
-        # the outer child only waits: its exit status is the run's
         channel.close()
-        _, status = os.waitpid(inner, 0)
-        os._exit(os.waitstatus_to_exitcode(status) & 0xFF if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+        pass_on_exit(os.waitpid(inner, 0)[1])
     libc().prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     root = str(scratch / ".root")
@@ -315,6 +339,10 @@ def enter(scratch: Path, readable: list[str], ports: list[int], channel: socket.
     listen_for_services(ports, channel)
     drop_privileges()
     load_filter()
+    run = os.fork()
+    if run:
+        pass_on_exit(os.waitpid(run, 0)[1])
+    libc().prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
 
 
 # ---- the worker's side: relaying the services -----------------------------------------------------------
