@@ -1,5 +1,14 @@
-"""Print how long check() takes: warm worker vs a fresh interpreter, for a small app and the full extension stack."""
+"""Print how long check() takes: every exercise on its chapter's reference Bookshelf (warm worker, median of 3),
+then the worker's start-up: cold, after start_chapter(), warm vs a fresh interpreter, small app vs the full stack.
 
+    python benchmarks/check_speed.py                   # the table of every exercise, then the start-up figures
+    python benchmarks/check_speed.py --only 05.1,05.4  # those exercises only
+    python benchmarks/check_speed.py --runs 5 --table-only
+
+Goal (issue 22): every exercise's median at most 1 s, the median exercise at most 250 ms (quiet machine).
+"""
+
+import argparse
 import contextlib
 import importlib.util
 import io
@@ -10,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from workbook import check, reference, runner, start_chapter
+from workbook import chapters, check, reference, runner, start_chapter
+from workbook.errors import CheckFailed
 
 EXTENSIONS = {  # module: the line that binds it in the factory
     "flask_sqlalchemy": "SQLAlchemy(app)",
@@ -23,6 +33,7 @@ EXTENSIONS = {  # module: the line that binds it in the factory
 }
 STACK = {"flask_sqlalchemy": "SQLAlchemy", "flask_migrate": "Migrate", "flask_login": "LoginManager",
          "flask_wtf": "CSRFProtect", "flask_mail": "Mail", "flask_principal": "Principal", "flask_restx": "Api"}
+GOAL_MAX, GOAL_MEDIAN = 1.0, 0.25
 
 
 def solved_chapter01(folder: Path) -> None:
@@ -51,14 +62,20 @@ def add_extension_stack(folder: Path) -> list[str]:
     return present
 
 
-def timed_checks(exercise_id: str, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
+def timed_check(exercise_id: str) -> tuple[float, bool]:
+    """Run check(exercise_id) in the current folder; return its time in seconds and whether it passed."""
+    start = time.perf_counter()
+    passed = True
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
             check(exercise_id)
-        times.append(time.perf_counter() - start)
-    return times
+        except CheckFailed:
+            passed = False
+    return time.perf_counter() - start, passed
+
+
+def timed_checks(exercise_id: str, runs: int) -> list[float]:
+    return [timed_check(exercise_id)[0] for _ in range(runs)]
 
 
 def report(label: str, times: list[float]) -> None:
@@ -66,9 +83,45 @@ def report(label: str, times: list[float]) -> None:
           f"   min {min(times) * 1000:5.0f}   max {max(times) * 1000:5.0f}   (n={len(times)})")
 
 
-def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, check('01.1'), {runs} runs each\n")
+def exercise_table(runs: int, only: set[str] | None) -> bool:
+    """Time every exercise's check on its chapter's reference Bookshelf; print the table; return whether all passed."""
+    print(f"check() of every exercise on its chapter's reference Bookshelf, warm worker, median of {runs}\n")
+    print(f"{'exercise':<10}{'median ms':>10}{'min':>8}{'max':>8}  verdict")
+    medians: dict[str, float] = {}
+    all_passed = True
+    runner.warm_up()
+    for chapter in chapters.all_chapters():
+        wanted = [e.id for e in chapter.exercises if only is None or e.id in only]
+        if not wanted:
+            continue
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = Path(scratch)
+            reference.build(folder, chapter.number)
+            os.chdir(folder)
+            for exercise_id in wanted:
+                if not medians:
+                    timed_check(exercise_id)  # untimed: the worker finishes starting (its imports) on the first
+                timed = [timed_check(exercise_id) for _ in range(runs)]
+                times = [seconds for seconds, _ in timed]
+                passed = all(ok for _, ok in timed)
+                all_passed = all_passed and passed
+                medians[exercise_id] = statistics.median(times)
+                over = "  over 1 s" if medians[exercise_id] > GOAL_MAX else ""
+                print(f"{exercise_id:<10}{medians[exercise_id] * 1000:10.0f}{min(times) * 1000:8.0f}"
+                      f"{max(times) * 1000:8.0f}  {'passed' if passed else 'FAILED'}{over}", flush=True)
+            os.chdir(tempfile.gettempdir())
+    if medians:
+        slowest = max(medians, key=medians.get)
+        middle = statistics.median(medians.values())
+        print(f"\n{len(medians)} exercises: median {middle * 1000:.0f} ms (goal {GOAL_MEDIAN * 1000:.0f}), "
+              f"max {medians[slowest] * 1000:.0f} ms ({slowest}; goal {GOAL_MAX * 1000:.0f} ms, 10.3 aside)")
+        print(f"load average when done: {', '.join(f'{load:.2f}' for load in os.getloadavg())}\n")
+    return all_passed
+
+
+def start_up(runs: int) -> None:
+    """The worker's start-up and warm figures for check('01.1'), small app and full extension stack."""
+    print(f"check('01.1'), {runs} runs each\n")
     with tempfile.TemporaryDirectory() as small, tempfile.TemporaryDirectory() as full:
         small, full = Path(small), Path(full)
         for folder in (small, full):
@@ -77,6 +130,7 @@ def main() -> None:
         print(f"full stack app binds: {', '.join(present)}\n")
 
         os.chdir(small)
+        runner._worker.stop()
         start = time.perf_counter()
         timed_checks("01.1", 1)
         report("first check, worker started cold", [time.perf_counter() - start])
@@ -92,11 +146,33 @@ def main() -> None:
             report(label, timed_checks("01.1", runs))
 
         os.environ["WORKBOOK_WARM_WORKER"] = "0"
-        for label, folder in (("fresh interpreter, chapter 01 app", small),
-                              ("fresh interpreter, full extension stack", full)):
-            os.chdir(folder)
-            report(label, timed_checks("01.1", max(3, runs // 3)))
+        try:
+            for label, folder in (("fresh interpreter, chapter 01 app", small),
+                                  ("fresh interpreter, full extension stack", full)):
+                os.chdir(folder)
+                report(label, timed_checks("01.1", max(3, runs // 3)))
+        finally:
+            del os.environ["WORKBOOK_WARM_WORKER"]
+            os.chdir(tempfile.gettempdir())
         runner._worker.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per exercise (the median is shown); default 3")
+    parser.add_argument("--only", help="comma-separated exercise ids, like 05.1,05.4")
+    parser.add_argument("--table-only", action="store_true", help="skip the start-up figures of check('01.1')")
+    parser.add_argument("--startup-runs", type=int, default=15, help="runs of each warm start-up figure; default 15")
+    options = parser.parse_args()
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+          f"load average {', '.join(f'{load:.2f}' for load in os.getloadavg())}\n")
+    only = set(options.only.split(",")) if options.only else None
+    all_passed = exercise_table(options.runs, only)
+    if not options.table_only:
+        start_up(options.startup_runs)
+    runner._worker.stop()
+    if not all_passed:
+        sys.exit("some check failed on the reference Bookshelf: its time says nothing")
 
 
 if __name__ == "__main__":

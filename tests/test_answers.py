@@ -1,5 +1,5 @@
 """Every exercise's check accepts correct answers written in other words, and refuses plausible wrong ones;
-every hidden test passes on the reference and fails on a plausible half-answer."""
+every hidden test passes on the reference and fails on a plausible half-answer, which the public check refuses too."""
 
 import ast
 import importlib
@@ -19,6 +19,18 @@ from workbook.verdict import verdict
 REGION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\n.*?### END SOLUTION[^\n]*", re.S | re.M)
 # a case the checks get wrong today, by (kind, exercise id, number within that kind and exercise): the reason
 KNOWN_WRONG_VERDICTS: dict[tuple[str, str, int], str] = {}
+# a wrong or half answer that fits only the public checks' inputs, by (kind, exercise id, number): why no public check
+# of the same rule can refuse it. A hidden test may then fail it where check() said "Well done!". There should be none.
+FITS_ONLY_PUBLIC_INPUTS: dict[tuple[str, str, int], str] = {}
+# an exercise whose public checks do not yet test every rule its hidden tests do: the reason (strict: once its checks
+# catch every half-answer, the entry must go)
+EARLIER_CHAPTERS = "chapters 00-03 were not in issue 23's walk (04-10): their public checks still miss a hidden rule"
+CHAPTER_05 = "chapter 05's checks are changed apart from the rest of issue 23: its public checks still miss a hidden rule"
+PUBLIC_CHECKS_MISS_A_RULE: dict[str, str] = {
+    **{exercise_id: EARLIER_CHAPTERS for exercise_id in (
+        "00.1", "01.1", "01.2", "01.3", "02.1", "02.2", "02.3", "02.4", "03.1", "03.2", "03.3")},
+    **{exercise_id: CHAPTER_05 for exercise_id in ("05.1", "05.2", "05.3", "05.4")},
+}
 
 
 def cases(kind: str) -> list:
@@ -128,19 +140,55 @@ def test_hidden_tests_pass_on_the_reference(tmp_path, exercise):
 
 @pytest.mark.parametrize("exercise", ALL_EXERCISES, ids=lambda e: e.id)
 def test_every_hidden_test_fails_on_a_half_answer(built, tmp_path, exercise):
-    """Each hidden test fails on at least one half-answer, and one half-answer passes the public checks: the hidden
-    tests find what the public ones do not."""
+    """Each hidden test fails on at least one half-answer: no hidden test is there for nothing."""
     half_answers = [param.values[1] for param in cases("HIDDEN") if param.values[0] == exercise.id]
     assert half_answers, f"expected half-answers of {exercise.id} in tests/answers (HIDDEN)"
-    caught, passes_public = set(), False
+    caught = set()
     for number, answer in enumerate(half_answers):
         folder = answered_folder(built, tmp_path / str(number), exercise.id, answer)
         hidden = hidden_run(folder, exercise)
         assert not hidden.passed, f"half-answer {number + 1} of {exercise.id} passed the hidden tests"
         caught |= {test.name for test in hidden.tests if test.outcome == "failed"}
-        passes_public = passes_public or run(folder, exercise.id)[0]
     assert hidden_tests(exercise) <= caught, f"no half-answer fails {sorted(hidden_tests(exercise) - caught)}"
-    assert passes_public, f"expected a half-answer of {exercise.id} that passes the public checks"
+
+
+def wrong_and_half_answers(exercise_id: str) -> list[tuple[str, int, object]]:
+    """Return the WRONG and HIDDEN answers of an exercise as (kind, number within that kind and exercise, answer)."""
+    found = []
+    for kind in ("WRONG", "HIDDEN"):
+        numbered = [param.values[1] for param in cases(kind) if param.values[0] == exercise_id]
+        found += [(kind, number, answer) for number, answer in enumerate(numbered, start=1)]
+    return found
+
+
+def test_the_exceptions_name_exercises_and_answers_that_exist():
+    """Each exercise excused from the rule below is one of the workbook's, and each answer excused is in tests/answers."""
+    assert set(PUBLIC_CHECKS_MISS_A_RULE) <= {exercise.id for exercise in ALL_EXERCISES}
+    for kind, exercise_id, number in FITS_ONLY_PUBLIC_INPUTS:
+        assert (kind, number) in {(k, n) for k, n, _ in wrong_and_half_answers(exercise_id)}, (kind, exercise_id, number)
+
+
+@pytest.mark.parametrize("exercise", [
+    pytest.param(exercise, marks=[pytest.mark.xfail(strict=True, reason=PUBLIC_CHECKS_MISS_A_RULE[exercise.id])]
+                 if exercise.id in PUBLIC_CHECKS_MISS_A_RULE else [])
+    for exercise in ALL_EXERCISES
+], ids=lambda e: e.id)
+def test_public_checks_catch_what_the_hidden_tests_catch(built, tmp_path, exercise):
+    """Every wrong or half answer that a hidden test fails also fails the public check: the hidden tests use other
+    inputs, never another rule, so a learner whose check() says "Well done!" keeps the points (unless the answer fits
+    only the public inputs, FITS_ONLY_PUBLIC_INPUTS)."""
+    answers_of = wrong_and_half_answers(exercise.id)
+    assert answers_of, f"expected wrong answers of {exercise.id} in tests/answers"
+    escaped = []
+    for kind, number, answer in answers_of:
+        folder = answered_folder(built, tmp_path / f"{kind}-{number}", exercise.id, answer)
+        passed, _ = run(folder, exercise.id)
+        if passed and (kind, exercise.id, number) not in FITS_ONLY_PUBLIC_INPUTS:
+            hidden = hidden_run(folder, exercise)
+            if not hidden.passed:
+                failed = sorted(test.name for test in hidden.tests if test.outcome == "failed")
+                escaped.append(f"{kind} {exercise.id}-{number} passes check() and fails {', '.join(failed)}")
+    assert not escaped, "\n".join(escaped)
 
 
 def test_check_never_runs_a_hidden_test():

@@ -326,7 +326,7 @@ def test_the_screen_ignores_comments_docstrings_and_attribute_calls():
 def test_chapter_06s_hidden_tests_send_to_the_graders_real_mail_server(tmp_path):
     """A graded run may not start a server: the grader's own records each connection, and refuses or hangs up where
     a test asks. A digest sent over one connection per member, and a deliver() that catches only a refused
-    connection, pass the public checks and fail there."""
+    connection, fail the public checks; with --partial their hidden tests run too, and fail there as well."""
     from answers.answers_06_mail import HIDDEN
     from test_answers import with_answer as files_with_answer
 
@@ -341,7 +341,7 @@ def test_chapter_06s_hidden_tests_send_to_the_graders_real_mail_server(tmp_path)
     submissions, out = tmp_path / "submissions", tmp_path / "out"
     write_student(submissions, "solved", {name: solved})
     write_student(submissions, "half", {name: answered(answered(solved, "06.3", per_member), "06.1", refused_only)})
-    assert main(["grade", str(submissions), "--out", str(out), "-j", "2"]) == 0
+    assert main(["grade", str(submissions), "--out", str(out), "-j", "2", "--partial"]) == 0
     rows = grades(out)
     assert [rows[("solved", e)]["status"] for e in ("06.1", "06.3")] == ["passed", "passed"]
     assert [rows[("half", e)]["status"] for e in ("06.1", "06.3")] == ["failed", "failed"]

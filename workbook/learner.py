@@ -1,6 +1,7 @@
 """What a learner calls from a notebook, and every message it prints: chapters, checks and progress."""
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -103,14 +104,41 @@ def catch_up(exercise_id: str) -> None:
     lines = [f"Exercise {exercise.id}: the reference answer is in place in {', '.join(changed)}."]
     if done.backup:
         lines.append(f"Your version is in {done.backup.as_posix()}/.")
+    texts = folders.answer_files(exercise.id)
     for path, answers in folders.answer_regions(exercise.id).items():
-        lines.append(f"\nThe answer in {path}:")
-        lines += ["    " + line for answer in answers for line in answer.split("\n")]
+        lines += answer_shown(path, answers, texts.get(path, ""))
     lines.append(
         "\nRunning the exercise's %%writefile cell again would write its own text back over this answer: "
         "copy the answer into that cell first if you want to run it again."
     )
     print("\n".join(lines))
+
+
+def answer_shown(path: str, answers: list[str], text: str) -> list[str]:
+    """Return the lines that show a file's reference answer: each region apart, named by the function it is in,
+    when the file has several (07.1's tokens.py has one in reset_token and one in member_to_reset)."""
+    if len(answers) == 1:
+        return [f"\nThe answer in {path}:", *("    " + line for line in answers[0].split("\n"))]
+    lines = [f"\nThe answer in {path}, in {len(answers)} places:"]
+    for number, answer in enumerate(answers, start=1):
+        function = enclosing_function(text, answer)
+        lines.append(f"  {number}. in {function}():" if function else f"  {number}.")
+        lines += ["    " + line for line in answer.split("\n")]
+    return lines
+
+
+def enclosing_function(text: str, answer: str) -> str:
+    """Return the name of the function whose body holds this answer in the file's text, or "" if it is not found."""
+    wanted = [line.strip() for line in answer.split("\n")]
+    file_lines = text.split("\n")
+    for index in range(len(file_lines) - len(wanted) + 1):
+        if [line.strip() for line in file_lines[index:index + len(wanted)]] == wanted:
+            for above in reversed(file_lines[:index]):
+                found = re.match(r"\s*(?:async\s+)?def\s+(\w+)", above)
+                if found:
+                    return found[1]
+            return ""
+    return ""
 
 
 # ---- checking an exercise ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import queue
+import re
 import shutil
 import socket
 import sys
@@ -37,6 +38,8 @@ MEMORY_LIMIT = 2 << 30
 # given to a graded check's process: where the grader's SuiteService listens, and which job's suite is asked for
 PORT_VARIABLE = "WORKBOOK_GRADING_SUITE_PORT"
 TOKEN_VARIABLE = "WORKBOOK_GRADING_SUITE_TOKEN"
+# a terminal's colour and cursor codes (ESC [ ... letter), which a verdict shows as raw text: "\x1b[32m."
+ANSI_CODE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 AS_WRITTEN = "as written"
 
 # a Bookshelf a suite runs on: for each file, its lines as the reference writes them and the lines instead
@@ -74,7 +77,8 @@ class SuiteRun:
             return "your tests ran for longer than their time limit and were stopped"
         if self.crash:
             return f"your tests could not finish: {self.crash}"
-        return "\n".join(self.output.strip().splitlines()[-lines:])
+        # pytest runs with --color=no; a suite may still print colours of its own, which a verdict cannot show
+        return "\n".join(ANSI_CODE.sub("", self.output).strip().splitlines()[-lines:])
 
     def to_dict(self) -> dict:
         return plain(self)
@@ -253,7 +257,7 @@ def run_here(folder: Path) -> SuiteRun:
     probe, output = Probe(), Tail()
     sys.stdout = output
     args = ["tests", "--rootdir", str(folder), "-c", str(folder / "pytest.ini"), "-p", "no:cacheprovider",
-            "-p", "no:debugging", "-q", "--no-header", "-rN", "--tb=short"]
+            "-p", "no:debugging", "-q", "--no-header", "-rN", "--tb=short", "--color=no"]
     try:
         exit_code = int(pytest.main(args, plugins=[probe]))
     finally:

@@ -78,6 +78,17 @@ WRONG = [
              '    return "jpeg"\n'
              'if head[:4] == b"RIFF":\n'
              '    return "webp"'),
+    # the WebP signature as a pattern, "RIFF....WEBP": a bytes pattern's "." matches any byte but a newline, so a
+    # real WebP whose size holds the byte 0A (2,570 bytes, 200 KB, ...) is refused
+    ("04.2", 'head = stream.read(12)\n'
+             'stream.seek(0)\n'
+             'if head.startswith(b"\\x89PNG\\r\\n\\x1a\\n"):\n'
+             '    return "png"\n'
+             'if head.startswith(b"\\xff\\xd8\\xff"):\n'
+             '    return "jpeg"\n'
+             'if re.match(rb"RIFF....WEBP", head):\n'
+             '    return "webp"\n'
+             'return None'),
     # any RIFF file is taken for WebP: a WAV or AVI file would be kept as an image
     ("04.2", 'head = stream.read(12)\n'
              'stream.seek(0)\n'
@@ -115,8 +126,9 @@ WRONG = [
              '    return redirect(url_for("main.book", book_id=book.id))'),
 ]
 
+# half-answers: each fails a hidden test (and, as every wrong answer, a public check of the same rule)
 HIDDEN = [
-    # a blocklist long enough for every case the public checks try; file:, blob: and mailto: get through
+    # a blocklist of the schemes a tutorial warns about: file:, blob:, mailto:, tel: and every other get through
     ("04.1", 'try:\n'
              '    scheme = urlsplit(field.data).scheme.lower()\n'
              'except ValueError:\n'

@@ -97,6 +97,17 @@ WRONG = [
              'except OSError as error:\n'
              '    raise click.ClickException(str(error))\n'
              'click.echo(f"Sent the digest to {len(everyone)} members.")'),
+    # a connection opened for each member, inside the loop: as slow as mail.send, and refused by providers past a rate
+    ("06.3", NOTHING_NEW +
+             'sent = 0\n'
+             'try:\n'
+             '    for member in members:\n'
+             '        with mail.connect() as connection:\n'
+             '            connection.send(digest_message(member, books, days))\n'
+             '        sent += 1\n'
+             'except OSError as error:\n'
+             '    raise click.ClickException(f"{error} (after {sent} digests)")\n'
+             'click.echo(f"Sent {sent} digests.")'),
     # no error handling: a server that is down ends the command with a traceback
     ("06.3", NOTHING_NEW +
              'with mail.connect() as connection:\n'
@@ -105,7 +116,7 @@ WRONG = [
              'click.echo(f"Sent the digest to {len(members)} members.")'),
 ]
 
-# half-answers: each passes the public checks and fails a hidden test
+# half-answers: each fails a hidden test (and, as every wrong answer, a public check of the same rule)
 HIDDEN = [
     # the HTML body written by hand: the member's name goes in unescaped
     ("06.2", 'return Message(WELCOME_SUBJECT, recipients=[member.email],\n'

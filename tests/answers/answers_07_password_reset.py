@@ -44,6 +44,29 @@ CORRECT = [
               '    return member\n'
               'raise BadLink(USED)')),
 
+    # the full SHA-256 of the hash as the stamp: a payload long enough that itsdangerous compresses it (the token then
+    # starts with ".")
+    ("07.1", ('stamp = hashlib.sha256((member.password_hash or "").encode()).hexdigest()\n'
+              'return serializer("reset").dumps({"id": member.id, "stamp": stamp})',
+              'data = read_token("reset", token, RESET_MAX_AGE)\n'
+              'member = db.session.get(User, data["id"])\n'
+              'if member is None:\n'
+              '    raise BadLink(NOT_VALID)\n'
+              'if data["stamp"] != hashlib.sha256((member.password_hash or "").encode()).hexdigest():\n'
+              '    raise BadLink(USED)\n'
+              'return member')),
+    # a larger payload, which itsdangerous compresses too: the address, the name and the purpose beside id and stamp
+    ("07.1", ('payload = {"id": member.id, "email": member.email, "name": member.name,\n'
+              '           "stamp": password_stamp(member), "purpose": "reset"}\n'
+              'return serializer("reset").dumps(payload)',
+              'payload = read_token("reset", token, RESET_MAX_AGE)\n'
+              'member = db.session.get(User, payload["id"])\n'
+              'if member is None or payload.get("purpose") != "reset":\n'
+              '    raise BadLink(NOT_VALID)\n'
+              'if payload["stamp"] != password_stamp(member):\n'
+              '    raise BadLink(USED)\n'
+              'return member')),
+
     # filter_by, the address cleaned by hand, the mail tried in a nested if
     ("07.2", ('email = form.email.data.strip().lower()\n'
               'member = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()\n'
@@ -221,7 +244,7 @@ WRONG = [
              'return render_template("auth/confirm.html", form=form, member=member)'),
 ]
 
-# half-answers: each passes the public checks and fails a hidden test
+# half-answers: each fails a hidden test (and, as every wrong answer, a public check of the same rule)
 HIDDEN = [
     # no check for a deleted member: password_stamp(None) raises, a 500
     ("07.1", (STAMPED,

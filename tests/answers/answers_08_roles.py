@@ -84,6 +84,10 @@ WRONG = [
              'for review in current_user.reviews:\n'
              '    identity.provides.add(ReviewNeed("edit", review.id))'),
 
+    # a permission of the author alone (UserNeed): a librarian gets 403
+    ("08.2", 'from flask_principal import Permission, UserNeed\n'
+             'if not Permission(UserNeed(review.user_id)).can():\n'
+             '    abort(403)\n' + SAVE),
     # no permission at all: any member edits any review
     ("08.2", SAVE),
     # the permission only on GET: Ben's POST changes Ann's review
@@ -93,6 +97,22 @@ WRONG = [
     # the permission's answer ignored: can() called, nothing done with it
     ("08.2", 'edit_review_permission(review.id).can()\n' + SAVE),
 
+    # the address lowered but not trimmed: " ann@example.com", as pasted from a mail, finds nobody
+    ("08.3", 'member = db.session.scalar(db.select(User).where(User.email == email.lower()))\n'
+             'if member is None:\n'
+             '    raise RoleError(f"No member has the address {email}.")\n'
+             'role = db.session.scalar(db.select(Role).where(Role.name == role_name))\n'
+             'if role is None:\n'
+             '    raise RoleError(f"There is no role {role_name}.")\n' + GRANT),
+    # the link row inserted without asking: the second grant breaks the primary key, an IntegrityError
+    ("08.3", 'from .models import user_roles\n'
+             'member = db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))\n'
+             'role = db.session.scalar(db.select(Role).filter_by(name=role_name))\n'
+             'if member is None or role is None:\n'
+             '    raise RoleError(f"No member {email}, or no role {role_name}.")\n'
+             'db.session.execute(db.insert(user_roles).values(user_id=member.id, role_id=role.id))\n'
+             'db.session.commit()\n'
+             'return True'),
     # no check for a missing member: an AttributeError, a traceback
     ("08.3", 'member = db.session.scalar(db.select(User).where(User.email == email.lower()))\n'
              'role = db.session.scalar(db.select(Role).where(Role.name == role_name))\n'
@@ -105,7 +125,7 @@ WRONG = [
              'role = db.session.scalar(db.select(Role).where(Role.name == role_name)) or Role(name=role_name)\n' + GRANT),
 ]
 
-# half-answers: each passes or fails the public checks, and the hidden tests catch them
+# half-answers: each fails a hidden test (and, as every wrong answer, a public check of the same rule)
 HIDDEN = [
     # only the first role
     ("08.1", 'identity.provides.add(UserNeed(current_user.id))\n'
@@ -124,7 +144,8 @@ HIDDEN = [
              '    identity.provides.add(ReviewNeed("edit", review_id))'),
 
     # the author only: a librarian gets 403
-    ("08.2", 'if review.user_id != current_user.id:\n'
+    ("08.2", 'from flask_login import current_user\n'
+             'if review.user_id != current_user.id:\n'
              '    abort(403)\n' + SAVE),
     # a bare 403 answer instead of abort(403): no page
     ("08.2", 'if not edit_review_permission(review.id).can():\n'

@@ -98,10 +98,31 @@ WRONG = [
              'member = member_for_token(header[7:].strip())\n'
              'if member is None:\n'
              '    refuse("Unknown token.")'),
+    # the session cookie accepted when no token is sent: the API is exempt from CSRF, so another site's page makes a
+    # logged-in browser write to it
+    ("09.2", 'from flask_login import current_user\n'
+             'credentials = request.authorization\n'
+             'if credentials is not None and credentials.type == "bearer" and credentials.token:\n'
+             '    member = member_for_token(credentials.token)\n'
+             'elif current_user.is_authenticated:\n'
+             '    member = current_user\n'
+             'else:\n'
+             '    refuse("Log in, or send a bearer token.")\n'
+             'if member is None:\n'
+             '    refuse("This token does not work.")'),
     # no header: None goes on to the views, which fail
     ("09.2", 'scheme, _, token = request.headers.get("Authorization", "").partition(" ")\n'
              'member = member_for_token(token.strip()) if scheme.lower() == "bearer" else None'),
 
+    # no ORDER BY: SQLite happens to give the rows by id today, and another database, index or size gives any order
+    ("09.3", 'query = select(Book, review_count)\n'
+             'for field in ("author", "title"):\n'
+             '    if arguments[field]:\n'
+             '        query = query.where(getattr(Book, field).icontains(arguments[field], autoescape=True))\n'
+             'total = db.session.scalar(select(func.count()).select_from(query.subquery()))\n'
+             'page, per_page = arguments["page"], arguments["per_page"]\n'
+             'rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()\n'
+             'pages = -(-total // per_page)\n' + ENVELOPE),
     # every book at once, no pages
     ("09.3", 'rows = db.session.execute(select(Book, review_count).order_by(Book.id)).all()\n'
              'total, page, per_page, pages = len(rows), 1, len(rows), 1\n' + ENVELOPE),
@@ -131,7 +152,7 @@ WRONG = [
              '    abort(403)\n' + SAVE),
 ]
 
-# half-answers: each passes or fails the public checks, and the hidden tests catch them
+# half-answers: each fails a hidden test (and, as every wrong answer, a public check of the same rule)
 HIDDEN = [
     # expiry from created_at and the lifetime: a token extended by hand still dies
     ("09.1", 'found = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == digest(token)))\n'

@@ -141,6 +141,24 @@ WRONG = [
              'if os.environ.get("SECRET_KEY") == DEV_SECRET_KEY:\n'
              '    raise RuntimeError(NO_SECRET_KEY)\n'
              'app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https")'),
+    # only the development key refused: an empty SECRET_KEY (in instance/config.py) starts the app, and anyone can
+    # sign its cookies
+    ("10.2", 'if app.config.get("SECRET_KEY") == DEV_SECRET_KEY:\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",\n'
+             '                  REMEMBER_COOKIE_SECURE=True, REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",\n'
+             '                  PREFERRED_URL_SCHEME="https")\n'
+             'if not app.config.get("SERVER_NAME"):\n'
+             '    app.logger.warning(NO_SERVER_NAME)'),
+    # the missing SERVER_NAME printed: a server's log, which is the app's logger, never shows it
+    ("10.2", 'if not app.config.get("SECRET_KEY") or app.config["SECRET_KEY"] == DEV_SECRET_KEY:\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'for cookie in ("SESSION", "REMEMBER"):\n'
+             '    app.config[f"{cookie}_COOKIE_SECURE"] = app.config[f"{cookie}_COOKIE_HTTPONLY"] = True\n'
+             '    app.config[f"{cookie}_COOKIE_SAMESITE"] = "Lax"\n'
+             'app.config["PREFERRED_URL_SCHEME"] = "https"\n'
+             'if not app.config.get("SERVER_NAME"):\n'
+             '    print(NO_SERVER_NAME)'),
     # only the session cookie is marked: the remember cookie travels over plain HTTP
     ("10.2", 'if app.config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):\n'
              '    raise RuntimeError(NO_SECRET_KEY)\n'
@@ -171,7 +189,7 @@ WRONG = [
                                      'def test_visitor(client):\n    assert client.get("/books/new").status_code == 302'}),
 ]
 
-# half-answers: each passes or fails the public checks, and the hidden tests catch them
+# half-answers: each fails a hidden test (and, as every wrong answer, a public check of the same rule)
 HIDDEN = [
     # postgresql:// only: a platform's postgres:// reaches SQLAlchemy, which no longer knows it
     ("10.1", 'for name in AS_GIVEN:\n'

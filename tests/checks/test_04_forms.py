@@ -19,17 +19,26 @@ ONE_PIXEL_PNG = base64.b64decode(
 )
 JPEG_START = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(40)
 WEBP_START = b"RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00" + bytes(40)
+# more real images: whatever a JPEG's next marker, whatever a WebP's size (any 4 bytes) and its first chunk
+MORE_IMAGES = {
+    "a JPEG saved by Photoshop (Adobe marker FF EE)": ("jpeg", b"\xff\xd8\xff\xee\x00\x0eAdobe\x00" + bytes(40)),
+    "a JPEG with a colour profile (FF E2)": ("jpeg", b"\xff\xd8\xff\xe2\x0c\x58ICC_PROFILE\x00" + bytes(40)),
+    "a WebP of 2,570 bytes (size bytes 02 0A 00 00)": ("webp", b"RIFF\x02\x0a\x00\x00WEBPVP8 \xf6\x09\x00\x00" + bytes(40)),
+    "a WebP of 200 KB (size bytes 0D 0D 03 00)": ("webp", b"RIFF\x0d\x0d\x03\x00WEBPVP8 \x00\x0d\x03\x00" + bytes(40)),
+    "a lossless WebP of 40 KB (VP8L)": ("webp", b"RIFF\x20\xa0\x00\x00WEBPVP8L\x13\xa0\x00\x00\x2f" + bytes(40)),
+}
 NOT_IMAGES = {
     "text": b"<?php system($_GET['c']); ?>",
     "svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
     "gif": b"GIF89a\x01\x00\x01\x00" + bytes(20),
     "wav (RIFF, but not WebP)": b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(40),
+    "an IFF file (FORM, not RIFF) with WEBP at byte 8": b"FORM\x24\x00\x00\x00WEBPVP8 " + bytes(40),
+    "a PNG signature after two bytes of padding": b"\x00\x00" + ONE_PIXEL_PNG,
+    "text that names FF D8 FF later on": b"ab\xff\xd8\xff\xe0" + bytes(40),
     "empty": b"",
     "the first 4 bytes of a PNG": ONE_PIXEL_PNG[:4],
     "the first 2 bytes of a JPEG": JPEG_START[:2],
 }
-
-
 
 
 # 04.1: web_address
@@ -68,11 +77,13 @@ def test_web_address_accepts_web_links(app, address):
 @pytest.mark.parametrize("address", [
     "javascript:alert(1)", "JavaScript://example.com/%0Aalert(1)", " javascript:alert(1)",
     "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "ftp://example.com/file",
+    "tel:+441234567890", "about:blank", "wss://example.com/chat",
     "//evil.example/page", "/books/1", "example.com", "https", "",
 ])
 def test_web_address_refuses_other_schemes(app, address):
-    """web_address refuses javascript:, data:, other schemes, and addresses without one.
-    Raise wtforms.validators.ValidationError with a message when the scheme is anything but http or https.
+    """web_address refuses javascript:, data:, every other scheme, and addresses without one.
+    The rule is an allow-list: http and https pass, anything else is refused. A list of schemes to refuse always
+    misses one (there are hundreds); raise wtforms.validators.ValidationError unless the scheme is http or https.
     """
     errors = link_errors(link_form(), address)
     assert errors, f"expected {address!r} refused with a message, your validator accepted it"
@@ -107,10 +118,28 @@ def test_image_type_names_images_and_rewinds(app, kind, data):
 
 
 @pytest.mark.exercise("04.2")
+@pytest.mark.parametrize("name", list(MORE_IMAGES))
+def test_image_type_names_every_kind_of_each_image(app, name):
+    """Every JPEG and every WebP is named, not only the kind the examples show.
+    A signature is the bytes every file of the kind shares, and nothing more: FF D8 FF for a JPEG, whatever marker
+    follows; RIFF at byte 0 and WEBP at byte 8 for a WebP, whatever the four bytes of size between them (any value,
+    a newline's included) and whatever chunk comes next.
+    """
+    from bookshelf.covers import image_type
+
+    kind, data = MORE_IMAGES[name]
+    stream = io.BytesIO(data)
+    found = image_type(stream)
+    assert found == kind, f"expected {kind!r} for {name}, got {found!r}"
+    assert stream.tell() == 0, f"expected the stream back at its start, it is at byte {stream.tell()}"
+
+
+@pytest.mark.exercise("04.2")
 @pytest.mark.parametrize("name", list(NOT_IMAGES))
 def test_image_type_refuses_other_files(app, name):
-    """Anything else is not an image: text, SVG, GIF, other RIFF files such as WAV, empty and cut-short files.
-    Return None when no signature matches; a WebP file is RIFF with WEBP at bytes 8 to 12, not any RIFF file.
+    """Anything else is not an image: text, SVG, GIF, WAV (RIFF too), signatures out of place, empty or cut-short files.
+    Return None when no signature matches. A signature counts only at its place: RIFF at byte 0 and WEBP at bytes 8 to
+    12 (not any RIFF file, nor WEBP after something else), PNG and JPEG at byte 0.
     """
     from bookshelf.covers import image_type
 
@@ -190,6 +219,29 @@ def test_add_book_redirects_to_its_page_with_a_message(app, client):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     flashes = re.search(r'<ul class="flashes">(.*?)</ul>', page, re.S)
     assert flashes and "Piranesi" in flashes.group(1), "expected the book's page to flash a message naming 'Piranesi'"
+
+
+@pytest.mark.exercise("04.3")
+def test_a_title_with_html_is_stored_as_typed_and_flashed_as_text(app, client):
+    """A title that holds HTML is stored as typed, and the flashed message shows it as text, never as markup.
+    Store what the form gives and put the title in the message as plain text: Jinja escapes it once, when the page
+    shows it. Escaping it yourself stores &lt; (and shows it escaped twice); Markup lets the title's tags run.
+    """
+    title = "<b>Kindred</b> & Dawn"
+    data = {"title": title, "author": "Octavia E. Butler", "year": "", "link": "",
+            "csrf_token": form_token(client, "/books/new")}
+    response = client.post("/books/new", data=data)
+    assert response.status_code in (302, 303), f"expected a redirect, got {response.status_code}"
+    db, Book = learner_book_model()
+    with app.app_context():
+        titles = db.session.scalars(db.select(Book.title)).all()
+    assert titles == [title], f"expected the title stored as typed, {title!r}, found {titles}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    flashes = re.search(r'<ul class="flashes">(.*?)</ul>', page, re.S)
+    message = flashes.group(1) if flashes else ""
+    assert "&lt;b&gt;Kindred&lt;/b&gt; &amp; Dawn" in message and "<b>" not in message, (
+        f"expected the title shown as text in the message, escaped once, found {message.strip()!r}"
+    )
 
 
 @pytest.mark.exercise("04.3")

@@ -1,5 +1,6 @@
 """Checks for chapter 06: sending that survives a mail server that is down, the welcome mail, and `flask send-digest`."""
 
+import smtplib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -33,6 +34,99 @@ def warnings_logged(caplog):
     return [record.getMessage() for record in caplog.records if record.levelname in ("WARNING", "ERROR", "CRITICAL")]
 
 
+class StandInServer:
+    """A mail server that smtplib.SMTP (and SMTP_SSL) connect to while a check runs: it records each connection and
+    the recipients of each message sent over it, and refuses as told. A check may start no server of its own (graded,
+    it may start no thread), so it stands in where Flask-Mail makes its connections."""
+
+    def __init__(self):
+        self.connections: list[list[list[str]]] = []
+        # what each message gets instead of being taken: a function of its recipients that returns the exception
+        self.refusal = None
+
+    def connect(self, host="", port=0, *args, **kwargs):
+        return StandInConnection(self)
+
+
+class StandInConnection:
+    """One connection to the StandInServer, with the methods of smtplib.SMTP that sending uses."""
+
+    def __init__(self, server):
+        self.server, self.sent, self.open = server, [], True
+        server.connections.append(self.sent)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def set_debuglevel(self, level):
+        pass
+
+    def ehlo(self, *args, **kwargs):
+        return 250, b"stand-in"
+
+    ehlo_or_helo_if_needed = helo = ehlo
+
+    def starttls(self, *args, **kwargs):
+        return 220, b"ready"
+
+    def login(self, *args, **kwargs):
+        return 235, b"accepted"
+
+    def sendmail(self, sender, recipients, message, mail_options=(), rcpt_options=()):
+        if not self.open:
+            raise smtplib.SMTPServerDisconnected("please run connect() first")
+        recipients = [recipients] if isinstance(recipients, str) else list(recipients)
+        if self.server.refusal is not None:
+            error = self.server.refusal(recipients)
+            self.open = not isinstance(error, smtplib.SMTPServerDisconnected)
+            raise error
+        self.sent.append(recipients)
+        return {}
+
+    def send_message(self, message, from_addr=None, to_addrs=None, *args, **kwargs):
+        recipients = to_addrs or [address for name in ("To", "Cc", "Bcc") for address in message.get_all(name, [])]
+        return self.sendmail(from_addr or message["From"], recipients, message.as_bytes())
+
+    def quit(self):
+        if not self.open:
+            raise smtplib.SMTPServerDisconnected("please run connect() first")
+        self.open = False
+        return 221, b"bye"
+
+    def close(self):
+        self.open = False
+
+
+@pytest.fixture
+def stand_in_server(monkeypatch):
+    """Every SMTP connection the check's code opens goes to a StandInServer."""
+    server = StandInServer()
+    monkeypatch.setattr(smtplib, "SMTP", server.connect)
+    monkeypatch.setattr(smtplib, "SMTP_SSL", server.connect)
+    return server
+
+
+@pytest.fixture
+def sending(folder, stand_in_server):
+    """The learner's app, sending for real (not suppressed as in tests), to the stand-in server."""
+    config = {**TEST_CONFIG, "MAIL_SUPPRESS_SEND": False, "MAIL_SERVER": "smtp.example.org", "MAIL_PORT": 587}
+    return load_create_app(folder, reuse=True)(config)
+
+
+# what a real mail server answers, other than "taken", for a message with these recipients
+REFUSALS = {
+    "the recipient refused (550)": lambda recipients: smtplib.SMTPRecipientsRefused(
+        {address: (550, b"5.1.1 No such mailbox") for address in recipients}),
+    "the sender refused (553)": lambda recipients: smtplib.SMTPSenderRefused(
+        553, b"5.7.1 Sender address rejected", "noreply@bookshelf.example"),
+    "the message refused (554)": lambda recipients: smtplib.SMTPDataError(554, b"5.7.1 Message rejected as spam"),
+    "the server hung up": lambda recipients: smtplib.SMTPServerDisconnected("Connection unexpectedly closed"),
+}
+
+
 # 06.1: deliver
 
 @pytest.mark.exercise("06.1")
@@ -63,6 +157,24 @@ def test_deliver_survives_a_server_that_is_down(server_down, caplog):
         sent = deliver(Message("Hello", recipients=["ann@example.com"], body="Hello, Ann."))
     assert sent is False, f"expected deliver to return False when the server is down, it returned {sent!r}"
     assert warnings_logged(caplog), "expected a warning in the app's log saying the mail could not be sent"
+
+
+@pytest.mark.exercise("06.1")
+@pytest.mark.parametrize("refusal", list(REFUSALS))
+def test_deliver_survives_every_refusal_of_a_server(sending, stand_in_server, caplog, refusal):
+    """A server that refuses the recipient, the sender or the message, or hangs up: deliver returns False and logs.
+    Every way sending fails is an OSError (smtplib.SMTPException is one): catch that, not one kind of failure such as
+    ConnectionRefusedError, which is only the server that is down.
+    """
+    from flask_mail import Message
+
+    from bookshelf.mail import deliver
+
+    stand_in_server.refusal = REFUSALS[refusal]
+    with sending.app_context():
+        sent = deliver(Message("Hello", recipients=["ann@example.com"], body="Hello, Ann."))
+    assert sent is False, f"expected deliver to return False when {refusal}, it returned {sent!r}"
+    assert warnings_logged(caplog), f"expected a warning in the app's log when {refusal}"
 
 
 @pytest.mark.exercise("06.1")
@@ -114,6 +226,43 @@ def test_welcome_has_a_text_body_and_an_html_body(app):
         assert "Ann" in text and "ann@example.com" in text, f"expected the {kind} body to name Ann and her address"
     assert "<p>" not in message.body, "expected plain text in body (the .txt template), found HTML tags"
     assert "<p>" in message.html, "expected HTML in html (the .html template)"
+
+
+@pytest.mark.exercise("06.2")
+def test_the_html_body_shows_what_a_member_typed_as_text(app):
+    """A name with HTML in it is escaped in the HTML body, and left as typed in the plain-text body.
+    Render the HTML body from the .html template, which Flask autoescapes; a body written by hand (an f-string) puts
+    the member's tags into the mail as markup.
+    """
+    from bookshelf.welcome import welcome_message
+
+    _, _, User = learner_models()
+    name = "Ben <i>the reader</i> & Co"
+    with app.test_request_context():
+        message = welcome_message(User(name=name, email="ben@example.com"))
+    assert "<i>" not in message.html, "expected the member's name escaped in the HTML body, found its <i> tag as markup"
+    assert "&lt;i&gt;the reader&lt;/i&gt; &amp; Co" in message.html, "expected the name shown, escaped, in the HTML body"
+    assert name in message.body, "expected the name as typed in the plain-text body (the .txt template escapes nothing)"
+
+
+@pytest.mark.exercise("06.2")
+def test_both_bodies_are_the_templates(app):
+    """The bodies are the templates mail/welcome.txt and mail/welcome.html, rendered for the member.
+    render_template("mail/welcome.txt", member=member) for body and the .html one for html: the templates are where
+    the mail's words live, and what a translator or a designer changes.
+    """
+    from flask import render_template
+
+    from bookshelf.welcome import welcome_message
+
+    _, _, User = learner_models()
+    with app.test_request_context():
+        member = User(name="Cy", email="cy@example.com")
+        message = welcome_message(member)
+        texts = {"text": render_template("mail/welcome.txt", member=member),
+                 "HTML": render_template("mail/welcome.html", member=member)}
+    assert (message.body or "").strip() == texts["text"].strip(), "expected body to be mail/welcome.txt rendered"
+    assert (message.html or "").strip() == texts["HTML"].strip(), "expected html to be mail/welcome.html rendered"
 
 
 @pytest.fixture
@@ -218,3 +367,41 @@ def test_digest_reports_a_server_that_is_down(server_down):
         f"expected exit status 1 and an error message, got status {result.exit_code} ({result.exception!r})"
     )
     assert "Error:" in result.output, f"expected an error message, got {result.output!r}"
+
+
+@pytest.mark.exercise("06.3")
+def test_the_digest_goes_over_one_connection(sending, stand_in_server):
+    """All the digests go to the mail server over one connection, one message per member.
+    Open the connection once, around the loop (with mail.connect() as connection:), and send each message over it:
+    mail.send opens a connection of its own for every message, which is slow, and refused by providers past a rate.
+    """
+    members_and_books(sending)
+    result = CliRunner(sending).invoke(args=["send-digest"])
+    assert result.exit_code == 0, f"expected the command to succeed, got status {result.exit_code}: {result.output}"
+    sent = sorted(recipients for connection in stand_in_server.connections for recipients in connection)
+    assert sent == [["ann@example.com"], ["ben@example.com"]], f"expected one message each for Ann and Ben, found {sent}"
+    assert len(stand_in_server.connections) == 1, (
+        f"expected one connection to the mail server for the whole digest, found {len(stand_in_server.connections)}"
+    )
+
+
+@pytest.mark.exercise("06.3")
+def test_no_new_book_sends_nothing_and_says_so(app, runner):
+    """With no book added in the period, nobody gets a mail, and the command says so and succeeds.
+    Before any sending, when the query found no book, click.echo why nothing is sent and return: a digest of nothing
+    is a mail nobody wants.
+    """
+    from bookshelf.mail import mail
+
+    db, Book, User = learner_models()
+    with app.app_context():
+        db.session.add_all([
+            User(name="Ann", email="ann@example.com", password_hash="set by the check"),
+            Book(title="Old News", author="Someone", created_at=datetime.now(timezone.utc) - timedelta(days=30)),
+        ])
+        db.session.commit()
+    with mail.record_messages() as outbox:
+        result = runner.invoke(args=["send-digest"])
+    assert result.exit_code == 0, f"expected success, got status {result.exit_code}: {result.output}"
+    assert outbox == [], f"expected no mail without new books, found {len(outbox)} sent"
+    assert result.output.strip(), "expected the command to say that there was nothing to send"

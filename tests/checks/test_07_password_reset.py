@@ -112,14 +112,34 @@ def test_a_reset_token_expires(app, monkeypatch):
         assert member_to_reset(tokens[600]).id == ann, "expected a token of 10 minutes to work"
 
 
+def token_parts(token):
+    """Split an itsdangerous token into (payload, timestamp, signature). The payload is everything before the last two
+    dots: a compressed payload starts with a "." of its own, so the token's first dot may be part of it."""
+    payload, timestamp, signature = token.rsplit(".", 2)
+    return payload, timestamp, signature
+
+
 def tampered(app, ann, ben):
-    """Return Ann's token with its payload swapped for Ben's, Ann's signature kept."""
+    """Return Ann's token with its payload swapped for Ben's, Ann's timestamp and signature kept."""
     from bookshelf.tokens import reset_token
 
     db, User = learner_models()
     with app.app_context():
         ann_token, ben_token = (reset_token(db.session.get(User, id_)) for id_ in (ann, ben))
-    return ben_token.split(".")[0] + "." + ann_token.split(".", 1)[1]
+    _, timestamp, signature = token_parts(ann_token)
+    forged = ".".join((token_parts(ben_token)[0], timestamp, signature))
+    assert forged not in (ann_token, ben_token), "the check could not change the token: tell the workbook's authors"
+    return forged
+
+
+def signature_changed(app, ann, ben):
+    """Return Ann's token with the first character of its signature changed (one that carries 6 bits of it)."""
+    from bookshelf.tokens import reset_token
+
+    db, User = learner_models()
+    with app.app_context():
+        payload, timestamp, signature = token_parts(reset_token(db.session.get(User, ann)))
+    return ".".join((payload, timestamp, ("B" if signature[0] == "A" else "A") + signature[1:]))
 
 
 def for_another_purpose(app, ann, ben):
@@ -140,8 +160,9 @@ def signed_with_another_key(app, ann, ben):
 
 
 @pytest.mark.exercise("07.1")
-@pytest.mark.parametrize("forge", [tampered, for_another_purpose, signed_with_another_key, lambda *_: "no-token-at-all"],
-                         ids=["tampered", "confirmation-token", "another-key", "garbage"])
+@pytest.mark.parametrize("forge", [tampered, signature_changed, for_another_purpose, signed_with_another_key,
+                                   lambda *_: "no-token-at-all"],
+                         ids=["tampered", "signature-changed", "confirmation-token", "another-key", "garbage"])
 def test_a_forged_or_foreign_token_is_not_valid(app, forge):
     """A token changed by hand, made for confirmation, signed with another key, or garbage: refused as not valid.
     Load with read_token("reset", ...): the salt "reset" refuses a confirmation token, the signature a changed one.
@@ -151,6 +172,45 @@ def test_a_forged_or_foreign_token_is_not_valid(app, forge):
     token = forge(app, add_member(app), add_member(app, "ben@example.com", "Ben"))
     error = refusal(app, token)
     assert str(error) == NOT_VALID, f"expected the message NOT_VALID, got {str(error)!r}"
+
+
+@pytest.mark.exercise("07.1")
+def test_a_deleted_members_token_is_refused_as_not_valid(app):
+    """The token of a member deleted since is refused as not valid (BadLink), not with an AttributeError (a 500).
+    The member the token names may be gone: when the database has nobody with that id, raise BadLink(NOT_VALID)
+    before you compare stamps.
+    """
+    from bookshelf.tokens import NOT_VALID, reset_token
+
+    db, User = learner_models()
+    add_member(app)
+    ben = add_member(app, "ben@example.com", "Ben")
+    with app.app_context():
+        member = db.session.get(User, ben)
+        token = reset_token(member)
+        db.session.delete(member)
+        db.session.commit()
+    error = refusal(app, token)
+    assert str(error) == NOT_VALID, f"expected the message NOT_VALID for a deleted member's token, got {str(error)!r}"
+
+
+@pytest.mark.exercise("07.1")
+def test_anyone_who_reads_the_link_learns_nothing_of_the_password(app):
+    """A token is signed, not encrypted: it must not hold the password hash, nor its salt or its digest.
+    Anyone who reads the link can decode what the token holds: put the stamp (password_stamp) in it, never the hash.
+    """
+    from bookshelf.tokens import reset_token
+
+    db, User = learner_models()
+    ben = add_member(app, "ben@example.com", "Ben")
+    with app.app_context():
+        member = db.session.get(User, ben)
+        token, password_hash = reset_token(member), member.password_hash
+    # loads_unsafe decodes without the key, as anyone can
+    _, payload = itsdangerous.URLSafeTimedSerializer("any key").loads_unsafe(token)
+    readable = repr(payload)
+    for part in [password_hash, *password_hash.split("$")[1:]]:
+        assert part not in readable, "expected the token not to carry the password hash, nor a part of it"
 
 
 # 07.2: the forgotten-password form
@@ -210,6 +270,42 @@ def test_known_and_unknown_addresses_get_the_same_answer(app, outbox):
     )
     assert [message.send_to for message in outbox] == [{"ann@example.com"}], (
         f"expected one mail, to Ann, found mails to {[message.send_to for message in outbox]}"
+    )
+
+
+@pytest.mark.exercise("07.2")
+def test_an_address_typed_in_capitals_finds_the_member(app, outbox):
+    """An address typed with capitals ("ANN@example.com") finds Ann and mails her.
+    Addresses are stored in lower case: look the member up with the address lowered, as registration stored it.
+    """
+    add_member(app)
+    ask_for_link(app.test_client(), "ANN@example.com")
+    assert [message.send_to for message in outbox] == [{"ann@example.com"}], (
+        f"expected one mail to ann@example.com, found mails to {[message.send_to for message in outbox]}"
+    )
+
+
+@pytest.mark.exercise("07.2")
+def test_a_mail_that_could_not_be_sent_changes_nothing_in_the_answer(app, monkeypatch):
+    """When the mail to a member cannot be sent, the page answers exactly as for an unknown address.
+    Whatever happened to the mail, flash the same FORGOT_ANSWER and redirect: a word about a failed mail is one only a
+    member's address can get, and tells a stranger who is a member.
+    """
+    sent = []
+
+    def deliver_fails(message):
+        sent.append(message)
+        return False
+
+    monkeypatch.setattr("bookshelf.reset.deliver", deliver_fails)
+    add_member(app)
+    answers = {}
+    for email in ("ann@example.com", "nobody@example.com"):
+        response, messages = ask_for_link(app.test_client(), email)
+        answers[email] = (response.status_code, response.headers.get("Location"), messages)
+    assert len(sent) == 1, f"expected the view to try one mail, to Ann, found {len(sent)}"
+    assert answers["ann@example.com"] == answers["nobody@example.com"], (
+        f"expected the same answer for a member whose mail failed and a stranger, got {answers}"
     )
 
 
@@ -326,6 +422,19 @@ def test_a_new_password_ends_every_log_in_and_is_told_by_mail(app, outbox):
 
 
 @pytest.mark.exercise("07.2")
+def test_the_link_alone_logs_nobody_in(app, outbox):
+    """After the new password is set, the browser that used the link is not logged in.
+    Redirect to the login page without logging the member in: the link alone proves nothing, and whoever holds it
+    must still know the new password.
+    """
+    ann = add_member(app)
+    client = app.test_client()
+    response = set_new_password(client, reset_path(app, ann))
+    assert response.status_code in (302, 303), f"expected the new password set with a redirect, got {response.status_code}"
+    assert not is_logged_in(client), "expected the browser that used the link not to be logged in"
+
+
+@pytest.mark.exercise("07.2")
 def test_each_bad_link_gets_the_page_that_says_why(app, outbox, monkeypatch):
     """An expired link, a confirmation link, a link changed by hand and a link used already each get a 400 page
     that says why, and no form.
@@ -395,6 +504,27 @@ def test_the_button_confirms_once(app, client):
     again = client.post(path, data={"csrf_token": form_token(client, "/auth/login")})
     assert again.status_code < 400, f"expected the link used again to be no error, got {again.status_code}"
     assert confirmed_at(app, ann) == first, "expected the second use to keep the time of the first confirmation"
+
+
+@pytest.mark.exercise("07.3")
+def test_the_link_again_says_confirmed_and_shows_no_button(app, client):
+    """Opening the link after confirming says the address is confirmed already, and shows no button to press again.
+    Ask whether confirmed_at is set before anything else, for a GET as for a POST: a confirmed member has nothing
+    left to confirm.
+    """
+    ann = add_member(app)
+    path = confirm_path(app, ann)
+    client.post(path, data={"csrf_token": form_token(client, path)})
+    assert confirmed_at(app, ann) is not None, "expected the button to confirm the address"
+    page = client.get(path)
+    text = page.get_data(as_text=True)
+    with client.session_transaction() as session:
+        messages = [message for _, message in session.get("_flashes", [])]
+    assert page.status_code < 400, f"expected no error for a link used again, got {page.status_code}"
+    assert "<button" not in text, "expected no button to confirm an address that is confirmed already"
+    assert any("confirmed" in message for message in messages) or "confirmed" in text, (
+        "expected the page to say that the address is confirmed already"
+    )
 
 
 @pytest.mark.exercise("07.3")

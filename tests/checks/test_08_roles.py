@@ -107,6 +107,41 @@ def test_a_member_may_edit_only_their_own_reviews(app):
 
 
 @pytest.mark.exercise("08.1")
+def test_a_member_with_two_roles_provides_each(app):
+    """A member who is admin and librarian provides both RoleNeeds, and both permissions allow them.
+    One RoleNeed for every role in current_user.roles, however many there are: not only the first.
+    """
+    from flask_principal import RoleNeed
+
+    max_ = add_member(app, "Max", roles=["admin", "librarian"])
+    provides, can, _ = identity_of(app, max_)
+    assert {RoleNeed("admin"), RoleNeed("librarian")} <= set(provides), f"expected both roles provided, got {provides}"
+    assert can["admin"] and can["librarian"], f"expected both permissions to allow Max, got {can}"
+
+
+@pytest.mark.exercise("08.1")
+def test_a_review_written_after_logging_in_is_editable_at_the_next_request(app):
+    """The needs come from the database at every request: a review Ben writes once logged in is his to edit at once.
+    Query the member's review ids each time the identity is loaded; kept from an earlier request (a cache, the
+    session), they miss what changed since.
+    """
+    from flask_principal import identity_loaded
+
+    from bookshelf import roles
+
+    ben = add_member(app, "Ben")
+    client = log_in(app, "Ben")
+    client.get(MEMBER_PAGE)
+    review = add_review(app, ben, title="Dawn")
+    seen = []
+    with identity_loaded.connected_to(lambda sender, identity: seen.append(set(identity.provides)), app):
+        client.get(MEMBER_PAGE)
+    assert seen and roles.ReviewNeed("edit", review) in seen[-1], (
+        f"expected Ben's next request to provide ReviewNeed('edit', {review}), got {seen}"
+    )
+
+
+@pytest.mark.exercise("08.1")
 def test_a_visitor_provides_nothing(app):
     """A visitor who is not logged in provides no need, and no permission allows them."""
     ann = add_member(app, "Ann", roles=["librarian", "admin"])
@@ -182,10 +217,36 @@ def test_another_member_gets_403_and_changes_nothing(app):
     ann, _ = add_member(app, "Ann"), add_member(app, "Ben")
     review = add_review(app, ann)
     ben = log_in(app, "Ben")
-    assert ben.get(f"/reviews/{review}/edit").status_code == 403, "expected 403 for Ben on Ann's review's form"
+    page = ben.get(f"/reviews/{review}/edit")
+    assert page.status_code == 403, "expected 403 for Ben on Ann's review's form"
+    assert "Not allowed" in page.get_data(as_text=True), (
+        "expected Bookshelf's 403 page (\"Not allowed\"): abort(403) shows it, a bare (\"\", 403) answer shows nothing"
+    )
     response = edit(ben, review, "Ben was here")
     assert response.status_code == 403, f"expected 403 for Ben's POST, got {response.status_code}"
     assert review_text(app, review) == "Read it in one sitting.", "expected Ben's POST to change nothing"
+
+
+@pytest.mark.exercise("08.2")
+def test_a_librarian_edits_any_review(app):
+    """Lea, a librarian, sees and saves the form of Ann's review, which stays Ann's.
+    The rule is edit_review_permission: its author or a librarian. Comparing the review's author with current_user
+    states another rule, the author's alone, which refuses librarians.
+    """
+    db, User, Book, Review, Role = learner_models()
+    ann = add_member(app, "Ann")
+    add_member(app, "Lea", roles=["librarian"])
+    review = add_review(app, ann)
+    lea = log_in(app, "Lea")
+    path = f"/reviews/{review}/edit"
+    assert lea.get(path).status_code == 200, "expected a librarian to see the form of any review (200)"
+    response = edit(lea, review, "Tidied by a librarian.", rating=3, token_from=path)
+    assert response.status_code in (302, 303), f"expected a redirect after a librarian saves, got {response.status_code}"
+    with app.app_context():
+        saved = db.session.get(Review, review)
+        assert (saved.rating, saved.text, saved.user_id) == (3, "Tidied by a librarian.", ann), (
+            "expected the librarian's change saved, and the review still Ann's"
+        )
 
 
 @pytest.mark.exercise("08.2")
@@ -227,6 +288,42 @@ def test_the_command_grants_a_role(app):
     add_member(app, "Ann")
     result = CliRunner(app).invoke(args=["grant-role", "ann@example.com", "librarian"])
     assert result.exit_code == 0, f"expected exit status 0, got {result.exit_code}: {result.output}"
+    assert roles_of(app, "ann@example.com") == ["librarian"]
+
+
+@pytest.mark.exercise("08.3")
+def test_an_address_is_found_whatever_its_case_and_spaces(app):
+    """flask grant-role " Ann@Example.COM" admin finds Ann: an address typed with capitals or spaces is hers.
+    Addresses are stored trimmed and in lower case: strip and lower the address given before looking it up.
+    """
+    add_member(app, "Ann")
+    result = CliRunner(app).invoke(args=["grant-role", " Ann@Example.COM", "admin"])
+    assert result.exit_code == 0, f"expected exit status 0, got {result.exit_code}: {result.output}"
+    assert roles_of(app, "ann@example.com") == ["admin"]
+
+
+@pytest.mark.exercise("08.3")
+def test_a_role_granted_twice_is_said_and_stored_once(app):
+    """Granting a role the member has: no error, grant_role returns False (the command says "already"), one row.
+    Ask whether the member has the role before appending it: a second row for the same pair breaks the link
+    table's primary key (an IntegrityError, a traceback), and the admin should read that nothing changed.
+    """
+    from bookshelf.admin import grant_role
+    from bookshelf.models import user_roles
+
+    db, *_ = learner_models()
+    add_member(app, "Ann")
+    result = CliRunner(app).invoke(args=["grant-role", "ann@example.com", "librarian"])
+    assert result.exit_code == 0, f"expected the first grant to succeed, got {result.exit_code}: {result.output}"
+    again = CliRunner(app).invoke(args=["grant-role", "ann@example.com", "librarian"])
+    assert again.exit_code == 0, (
+        f"expected granting again to be no error, got status {again.exit_code}: {again.output} {again.exception!r}"
+    )
+    assert "already" in again.output, f"expected the command to say Ann was librarian already, it said {again.output!r}"
+    with app.app_context():
+        assert grant_role("ann@example.com", "librarian") is False, "expected grant_role to return False the third time"
+        rows = db.session.execute(db.select(db.func.count()).select_from(user_roles)).scalar()
+    assert rows == 1, f"expected one row for Ann's one role, found {rows}"
     assert roles_of(app, "ann@example.com") == ["librarian"]
 
 

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from workbook.check_fixtures import chapter05_stand_ins, logged_in_client  # noqa: F401 (a fixture)
 from workbook.sql import count_statements
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
@@ -58,6 +59,19 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
+def rows_unordered_unless_asked(app):
+    """Have SQLite give the rows of a query without ORDER BY in reverse (PRAGMA reverse_unordered_selects), as a bigger
+    database, another index or another database server may give them in any order: only ORDER BY fixes an order."""
+    from sqlalchemy import text
+
+    db, *_ = learner_models()
+    with app.app_context():
+        # the tests' database is one connection in memory: the setting holds for every request of this app
+        db.session.execute(text("PRAGMA reverse_unordered_selects = ON"))
+        assert db.session.execute(text("PRAGMA reverse_unordered_selects")).scalar() == 1
+        db.session.commit()
+
+
 # 09.1: the member of a token
 
 @pytest.mark.exercise("09.1")
@@ -94,6 +108,23 @@ def test_an_expired_token_names_nobody(app):
         stored.expires_at = tokens.utcnow() - timedelta(minutes=1)
         db.session.commit()
     assert member_of(app, token) is None, "expected a token that expired a minute ago to find nobody"
+
+
+@pytest.mark.exercise("09.1")
+def test_an_extended_token_still_names_its_member(app):
+    """expires_at decides, not when the token was issued: a token issued 3 days ago and extended to tonight still works.
+    Compare the token's expires_at with utcnow(); created_at plus a lifetime states another rule, which an
+    extended (or shortened) token breaks.
+    """
+    db, User, Book, Review, Role, tokens = learner_models()
+    ann = add_member(app, "Ann")
+    token = token_for(app, ann)
+    with app.app_context():
+        stored = db.session.scalar(db.select(tokens.ApiToken))
+        stored.created_at = tokens.utcnow() - timedelta(days=3)
+        stored.expires_at = tokens.utcnow() + timedelta(hours=6)
+        db.session.commit()
+    assert member_of(app, token) == ann, "expected a token whose expires_at is 6 hours away to find its member"
 
 
 @pytest.mark.exercise("09.1")
@@ -155,12 +186,43 @@ def test_a_write_without_a_token_is_refused(app, client):
             f"expected a write with {headers or 'no header'} to be refused with 401, got {response.status_code}"
 
 
+@pytest.mark.exercise("09.2")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+def test_a_session_cookie_alone_is_refused_on_the_api(app):
+    """A member logged in on the site, whose browser sends only its cookie, gets 401 on the API, reading or writing.
+    Read the member from the Authorization header only, never from current_user (the cookie): the API is exempt from
+    CSRF because no cookie authenticates it, so another site's page cannot make a logged-in browser write there.
+    """
+    from flask_principal import identity_loaded
+
+    from bookshelf import roles
+
+    db, User, Book, Review, Role, tokens = learner_models()
+    add_member(app, "Ann", roles=["librarian"])
+    # chapter 08's identity (08.1) is not what this check is about, and grading may leave it blank
+    identity_loaded.disconnect(roles.on_identity_loaded, sender=app)
+    browser = logged_in_client(app, "ann@example.com")
+    assert browser.get("/auth/password").status_code == 200, "expected the cookie to log Ann in on the site's pages"
+    reading = browser.get("/api/me")
+    assert reading.status_code == 401, f"expected GET /api/me with only a session cookie to be a 401, got {reading.status_code}"
+    token = token_for(app, add_member(app, "Ben"))
+    writing = browser.delete("/api/tokens")
+    assert writing.status_code == 401, (
+        f"expected DELETE /api/tokens with only a session cookie to be a 401, got {writing.status_code}"
+    )
+    assert member_of(app, token) is not None, "expected a write with only a session cookie to change nothing"
+
+
 # 09.3: a page of books
 
 @pytest.mark.exercise("09.3")
 def test_pages_hold_every_book_once_in_order(app, client):
-    """Walking 45 books 20 at a time: 3 pages, every book once, by id; the envelope says so."""
+    """Walking 45 books 20 at a time: 3 pages, every book once, by id; the envelope says so.
+    Order the query by Book.id: without ORDER BY a database gives rows in whatever order it finds fastest (this check
+    has SQLite reverse them), and the pages overlap or skip books.
+    """
     add_books(app, 45)
+    rows_unordered_unless_asked(app)
     seen = []
     for page in (1, 2, 3):
         response = client.get(f"/api/books?page={page}")
@@ -171,6 +233,42 @@ def test_pages_hold_every_book_once_in_order(app, client):
         seen += [book["id"] for book in body["items"]]
     assert seen == sorted(seen) and len(set(seen)) == 45, "expected each book once, ordered by id (order_by(Book.id))"
     assert client.get("/api/books?page=4").json["items"] == [], "expected a page past the last to be empty"
+
+
+@pytest.mark.exercise("09.3")
+def test_the_order_is_the_ids_whatever_the_titles(app, client):
+    """The order is the books' ids, the order they were added: titles added from Z to A come back from Z to A.
+    Order by Book.id, not by title: a book added later goes on the last page, and no page changes under a client
+    that walks them.
+    """
+    db, User, Book, Review, Role, tokens = learner_models()
+    with app.app_context():
+        db.session.add_all(Book(title=title, author="Someone") for title in ("Walden", "Persuasion", "Beloved", "Amulet"))
+        db.session.commit()
+    rows_unordered_unless_asked(app)
+    titles = [book["title"] for book in client.get("/api/books").json["items"]]
+    assert titles == ["Walden", "Persuasion", "Beloved", "Amulet"], f"expected the books in the order of their ids, got {titles}"
+
+
+@pytest.mark.exercise("09.3")
+def test_the_number_of_pages_is_exact(app, client):
+    """pages is total divided by per_page, rounded up: no book, no page; 10 books at 5 a page are 2 pages, 11 are 3.
+    Round up, and only up: total // per_page + 1 counts a page too many whenever the books fill the last page.
+    """
+    db, User, Book, Review, Role, tokens = learner_models()
+    for books, pages in [(0, 0), (10, 2), (11, 3)]:
+        have = count_books(app)
+        add_books(app, books - have) if books > have else None
+        body = client.get("/api/books?per_page=5").json
+        assert (body["total"], body["pages"]) == (books, pages), (
+            f"expected {books} books in {pages} pages of 5, got {body['total']} in {body['pages']}"
+        )
+
+
+def count_books(app):
+    db, User, Book, Review, Role, tokens = learner_models()
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Book))
 
 
 @pytest.mark.exercise("09.3")
@@ -263,6 +361,31 @@ def test_a_librarian_changes_any_review(app, client):
     response = client.put(f"/api/reviews/{review}", json={"rating": 4}, headers=bearer(token_for(app, lea)))
     assert response.status_code == 200, f"expected a librarian's PUT to answer 200, got {response.status_code}"
     assert stored_review(app, review)[0] == 4
+
+
+@pytest.mark.exercise("09.4")
+def test_only_rating_and_text_change(app, client):
+    """A PUT whose body also names another author, another book and another id changes the rating and text only.
+    Set the two fields the model lets a client write, by name; copying every key of the body onto the review lets a
+    client move it to another member or book.
+    """
+    db, User, Book, Review, Role, tokens = learner_models()
+    ann, ben = add_member(app, "Ann"), add_member(app, "Ben")
+    review = add_review(app, ann)
+    with app.app_context():
+        other = Book(title="Dawn", author="Octavia E. Butler")
+        db.session.add(other)
+        db.session.commit()
+        other_id, book_id = other.id, db.session.get(Review, review).book_id
+    body = {"rating": 2, "text": "Less so now.", "user_id": ben, "book_id": other_id, "id": review + 50, "member": "Ben"}
+    response = client.put(f"/api/reviews/{review}", json=body, headers=bearer(token_for(app, ann)))
+    assert response.status_code == 200, f"expected Ann's PUT to answer 200, got {response.status_code}"
+    with app.app_context():
+        stored = db.session.get(Review, review)
+        assert stored is not None and (stored.user_id, stored.book_id) == (ann, book_id), (
+            "expected the review to keep its author, its book and its id"
+        )
+        assert (stored.rating, stored.text) == (2, "Less so now."), "expected the rating and the text changed"
 
 
 @pytest.mark.exercise("09.4")

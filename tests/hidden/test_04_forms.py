@@ -41,6 +41,7 @@ OTHER_IMAGES = {
     "a JPEG that starts with its quantization table": ("jpeg", b"\xff\xd8\xff\xdb\x00\x43\x00" + bytes(60)),
     "a lossless WebP": ("webp", b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f" + bytes(20)),
     "an extended WebP": ("webp", b"RIFF\x30\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00" + bytes(30)),
+    "a WebP of 655 KB (size bytes 0A 0A 0A 00)": ("webp", b"RIFF\x0a\x0a\x0a\x00WEBPVP8 \xfe\x09\x0a\x00" + bytes(30)),
     "a PNG of 100 KB": ("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(100_000)),
 }
 NEAR_MISSES = {

@@ -53,6 +53,25 @@ def test_a_key_from_instance_config_is_accepted(folder, monkeypatch):
 
 
 @pytest.mark.exercise("10.2")
+def test_an_instance_config_that_empties_the_key_is_refused(folder, monkeypatch):
+    """instance/config.py read after the environment sets SECRET_KEY = "": the app's key is empty, and refused."""
+    config = folder / "instance" / "config.py"
+    config.parent.mkdir(exist_ok=True)
+    kept = config.read_text(encoding="utf-8") if config.exists() else None
+    config.write_text("SECRET_KEY = ''\n", encoding="utf-8")
+    try:
+        with pytest.raises(RuntimeError) as raised:
+            production_app(folder, monkeypatch, SECRET_KEY=A_KEY, SERVER_NAME="localhost")
+    finally:
+        if kept is None:
+            config.unlink()
+        else:
+            config.write_text(kept, encoding="utf-8")
+    assert not isinstance(raised.value, NotImplementedError), "exercise 10.2 is not written yet"
+    assert "SECRET_KEY" in str(raised.value), f"expected the message to name SECRET_KEY, got {raised.value!r}"
+
+
+@pytest.mark.exercise("10.2")
 def test_the_remember_cookie_is_secure_and_httponly(folder, monkeypatch):
     app = production_app(folder, monkeypatch, SECRET_KEY=A_KEY, SERVER_NAME="localhost")
     for name in ("SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "REMEMBER_COOKIE_SECURE", "REMEMBER_COOKIE_HTTPONLY"):
