@@ -10,6 +10,7 @@ from the student's folder itself and the changes from its own copy of the tests.
 """
 
 import ast
+import contextlib
 import itertools
 import json
 import os
@@ -259,10 +260,21 @@ def run_here(folder: Path) -> SuiteRun:
     args = ["tests", "--rootdir", str(folder), "-c", str(folder / "pytest.ini"), "-p", "no:cacheprovider",
             "-p", "no:debugging", "-q", "--no-header", "-rN", "--tb=short", "--color=no"]
     try:
-        exit_code = int(pytest.main(args, plugins=[probe]))
+        with quick_as_a_check():
+            exit_code = int(pytest.main(args, plugins=[probe]))
     finally:
         sys.stdout = sys.__stdout__
     return SuiteRun(exit_code, probe.outcomes, output.text)
+
+
+@contextlib.contextmanager
+def quick_as_a_check():
+    """Run a suite with the shortcuts the checks take, none of which changes what the app does: password hashes at a
+    low cost, URL builders compiled once, SQLite without waiting for the disk (workbook.check_fixtures)."""
+    from .check_fixtures import cheap_password_hashes, sqlite_files_unsynced, url_builders_reused
+
+    with cheap_password_hashes(), url_builders_reused(), sqlite_files_unsynced():
+        yield
 
 
 # ---- running suites from a check ---------------------------------------------------------------------
@@ -337,15 +349,30 @@ class SuiteRunner:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def run_suites(suite: dict[str, str], runs: dict[str, Changes], number: str = "10") -> list[SuiteRun]:
-    """Run the suite on each named Bookshelf, in order; the grader's own service runs them when it grades."""
+def run_suites(suite: dict[str, str], runs: dict[str, Changes], number: str = "10",
+               runner: SuiteRunner | None = None) -> list[SuiteRun]:
+    """Run the suite on each named Bookshelf, in order, with runner's workers (or workers of its own); the grader's
+    own service runs them when it grades."""
     if os.environ.get(PORT_VARIABLE):
         return ask_grader(list(runs))
-    runs_here = SuiteRunner()
-    try:
+    if runner is not None:
+        return runner.run_all(suite, list(runs.values()), number)
+    with suite_runner() as runs_here:
         return runs_here.run_all(suite, list(runs.values()), number)
+
+
+@contextlib.contextmanager
+def suite_runner():
+    """Yield a SuiteRunner whose workers serve every run_suites call given it, so that they start once; None where
+    the grader runs the suites (its SuiteService has workers of its own)."""
+    if os.environ.get(PORT_VARIABLE):
+        yield None
+        return
+    runner = SuiteRunner()
+    try:
+        yield runner
     finally:
-        runs_here.close()
+        runner.close()
 
 
 def ask_grader(names: list[str]) -> list[SuiteRun]:

@@ -71,7 +71,7 @@ def test_database_url_names_the_database_and_its_driver(app):
 
 
 @pytest.mark.exercise("10.1")
-def test_a_platforms_postgres_address_names_psycopg_too(app):
+def test_a_postgres_address_from_a_platform_names_psycopg_too(app):
     """postgres://, the name hosting platforms still hand out, becomes postgresql+psycopg:// as well.
     Both names of the scheme, postgres:// and postgresql://, are PostgreSQL: SQLAlchemy 1.4 and later no longer read
     the short one, so replace either with postgresql+psycopg://.
@@ -161,7 +161,7 @@ def test_a_key_of_its_own_in_instance_config_starts_the_app(folder, monkeypatch)
 
 
 @pytest.mark.exercise("10.2")
-def test_no_server_name_is_a_warning_in_the_apps_log(folder, monkeypatch, caplog):
+def test_a_missing_server_name_is_warned_in_the_apps_log(folder, monkeypatch, caplog):
     """Without SERVER_NAME the app still starts, and its log gets a warning that names SERVER_NAME.
     Log NO_SERVER_NAME with app.logger.warning: a server's log is the app's logger, which print() never reaches.
     """
@@ -265,24 +265,32 @@ SUITE_RUNS = {
     ],
     # the member's log-ins on other devices end, and this one stays
     "logging out leaves the member logged in": [
-        ("bookshelf/auth.py",
-         "        db.session.execute(db.delete(Login).where(Login.token == current_user.get_id()))\n"
-         "        db.session.commit()\n    logout_user()\n",
-         "        db.session.execute(db.delete(Login).where(Login.user_id == current_user.id,\n"
-         "                                                  Login.token != current_user.get_id()))\n"
-         "        db.session.commit()\n"),
+        ("bookshelf/auth.py", "def logout",
+         "if current_user.is_authenticated:\n"
+         "    on_other_devices = db.and_(Login.user_id == current_user.id, Login.token != current_user.get_id())\n"
+         "    db.session.execute(db.delete(Login).where(on_other_devices))\n"
+         "    db.session.commit()\n"
+         'flash("You are logged out.")\n'
+         'return redirect(url_for("main.index"))'),
     ],
 }
 
 
+@pytest.fixture(scope="module")
+def suite_workers():
+    """The processes that run your suite, started once for 10.3's checks."""
+    with suite.suite_runner() as runner:
+        yield runner
+
+
 @pytest.mark.exercise("10.3")
-def test_your_tests_pass_on_bookshelf_and_catch_a_wrong_password_and_an_open_door(folder):
+def test_your_tests_pass_on_bookshelf_and_catch_a_wrong_password_and_an_open_door(folder, suite_workers):
     """Your suite passes on Bookshelf as written and in other words, and fails where any password or any visitor gets in.
     Test what the app does, not its source: that a wrong password does not log in, and that /books/new sends a visitor
     to the login page."""
     files = learner_suite(folder)
     runs = ("as written", "in other words", "any password logs in", "a visitor may open /books/new")
-    good, rewritten, any_password, open_door = suite.run_suites(files, {name: SUITE_RUNS[name] for name in runs})
+    good, rewritten, any_password, open_door = suite.run_suites(files, {name: SUITE_RUNS[name] for name in runs}, runner=suite_workers)
     PASSES_ON_BOOKSHELF[repr(sorted(files.items()))] = passes(good) and passes(rewritten)
     must_pass(good)
     must_pass(rewritten, "the workbook's Bookshelf rewritten in other words (it behaves the same)")
@@ -291,7 +299,7 @@ def test_your_tests_pass_on_bookshelf_and_catch_a_wrong_password_and_an_open_doo
 
 
 @pytest.mark.exercise("10.3")
-def test_your_tests_catch_a_book_that_cannot_be_added_and_a_logout_that_ends_nothing(folder):
+def test_your_tests_catch_a_book_that_cannot_be_added_and_a_logout_that_ends_nothing(folder, suite_workers):
     """Your suite fails where a member cannot add a book, and where logging out leaves the member logged in.
     Each story of the exercise needs a test that can fail: add a book as a member and look for it on /; log in, log
     out, and ask for a members' page. A story without such a test lets a broken Bookshelf through."""
@@ -299,7 +307,7 @@ def test_your_tests_catch_a_book_that_cannot_be_added_and_a_logout_that_ends_not
     if PASSES_ON_BOOKSHELF.get(repr(sorted(files.items()))) is False:
         pytest.fail("expected your tests to pass on the workbook's Bookshelf first: see the check above")
     runs = ("a book cannot be added", "logging out leaves the member logged in")
-    not_added, still_logged_in = suite.run_suites(files, {name: SUITE_RUNS[name] for name in runs})
+    not_added, still_logged_in = suite.run_suites(files, {name: SUITE_RUNS[name] for name in runs}, runner=suite_workers)
     must_fail(not_added, "a book cannot be added")
     must_fail(still_logged_in, "logging out leaves the member logged in")
 
