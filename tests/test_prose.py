@@ -48,3 +48,11 @@ def test_the_command_prints_a_row_per_chapter(capsys):
     rows = capsys.readouterr().out.splitlines()
     assert rows[0].split()[:2] == ["chapter", "words"]
     assert [row.split()[0] for row in rows[1:-1]] == [c.number for c in chapters.all_chapters()]
+
+
+@pytest.mark.parametrize("measured", prose.measure_all(), ids=lambda m: m.number)
+def test_every_chapter_reads_in_short_sentences_and_short_cells(measured):
+    assert measured.mean_sentence <= prose.MEAN_SENTENCE_LIMIT, (
+        f"chapter {measured.number}: sentences average {measured.mean_sentence:.1f} words")
+    assert measured.longest_cell <= prose.CELL_WORDS_LIMIT, (
+        f"chapter {measured.number}: markdown cell {measured.longest_cell_id} has {measured.longest_cell} words")
