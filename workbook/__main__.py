@@ -1,4 +1,4 @@
-"""Command line: `generate [--check]`, `execute [NN ...]`, `grade SUBMISSIONS --out OUT`, `merge`, `bundle OUT.zip`
+"""Command line: `generate [--check]`, `changes [--check] [--stats]`, `prose`, `execute [NN ...]`, `grade SUBMISSIONS --out OUT`, `merge`, `bundle OUT.zip`
 and `handin`."""
 
 import argparse
@@ -67,6 +67,10 @@ def run(argv: list[str] | None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     generate = commands.add_parser("generate", help="write notebooks/ from solutions/")
     generate.add_argument("--check", action="store_true", help="write nothing; exit 1 if notebooks/ is stale")
+    changes = commands.add_parser("changes", help="write a diff above every given cell that rewrites a file")
+    changes.add_argument("--check", action="store_true", help="write nothing; exit 1 if a diff cell is missing or stale")
+    changes.add_argument("--stats", action="store_true", help="write nothing; print the lines read per changed line")
+    commands.add_parser("prose", help="print each chapter's words, sentence length, longest cell and given lines")
     execute = commands.add_parser("execute", help="re-run solution notebooks in empty folders and store outputs")
     execute.add_argument("chapters", nargs="*", help="two-digit chapter numbers (default: all)")
     grade = commands.add_parser("grade", help="grade a folder of student submissions (one folder or .zip per student, "
@@ -145,6 +149,28 @@ def run(argv: list[str] | None) -> int:
             print(line)
         return 0
 
+    if args.command == "prose":
+        from .prose import measure_all, table
+
+        for line in table(measure_all()):
+            print(line)
+        return 0
+    if args.command == "changes" and (args.check or args.stats):
+        from .changes import read_chapters, stale_solutions, stats
+
+        found = read_chapters()
+        if args.stats:
+            for line in stats(found):
+                print(line)
+        if not args.check:
+            return 0
+        stale = stale_solutions(found)
+        for path in stale:
+            print(f"stale diff cells: {shown(path)}")
+        if stale:
+            print("Run `python -m workbook changes` and commit the result.")
+        return 1 if stale else 0
+
     from .generate import stale_notebooks, write_notebooks
 
     if args.command == "generate" and args.check:
@@ -154,6 +180,11 @@ def run(argv: list[str] | None) -> int:
         if stale:
             print("Run `python -m workbook generate` and commit the result.")
         return 1 if stale else 0
+    if args.command == "changes":
+        from .changes import write_solutions
+
+        for path in write_solutions():
+            print(f"wrote diff cells: {shown(path)}")
     if args.command == "execute":
         from .execute import store_outputs
 
