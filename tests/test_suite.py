@@ -170,3 +170,20 @@ def test_without_warm_workers_each_run_gets_a_fresh_interpreter(tmp_path, monkey
         cold.close()
     assert (good.exit_code, good.failed(), len(good.passed())) == (0, [], 7), good.tail()
     assert broken.exit_code == 1 and broken.failed() == ["tests/test_auth.py::test_a_wrong_password_is_refused"], broken.tail()
+
+
+def test_a_check_of_a_suite_forks_its_suite_workers_and_leaves_none_behind(tmp_path):
+    """check("10.3") runs the suites in workers its own process forked (no new interpreter to load the libraries),
+    and they end with the check; a check of another exercise forks none."""
+    import psutil
+
+    from helpers import folder_at_check, run
+    from workbook import runner, worker
+
+    assert worker.runs_suites({"exercise": "10.3"}) and not worker.runs_suites({"exercise": "10.2"})
+    assert not worker.runs_suites({"exercise": "no such exercise"})
+    folder = folder_at_check(tmp_path / "solved", chapters.exercise("10.3"))
+    passed, text = run(folder, "10.3")
+    assert passed, text
+    warm = psutil.Process(runner._worker.process.pid)
+    assert warm.children(recursive=True) == [], "a suite worker outlived its check"

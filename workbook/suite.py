@@ -16,11 +16,13 @@ import json
 import os
 import queue
 import re
+import select
 import shutil
 import socket
 import sys
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,8 @@ TOKEN_VARIABLE = "WORKBOOK_GRADING_SUITE_TOKEN"
 # a terminal's colour and cursor codes (ESC [ ... letter), which a verdict shows as raw text: "\x1b[32m."
 ANSI_CODE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 AS_WRITTEN = "as written"
+# set in a check's process that forked suite workers (workbook.worker.start_suite_workers): their pipes' fds
+SUITE_WORKERS_VARIABLE = "WORKBOOK_SUITE_WORKERS"
 
 # a Bookshelf a suite runs on: for each file, its lines as the reference writes them and the lines instead
 Changes = list[tuple[str, str, str]]
@@ -280,6 +284,46 @@ def quick_as_a_check():
 # ---- running suites from a check ---------------------------------------------------------------------
 
 
+class ForkedWorker:
+    """A suite worker that the check's own process forked (workbook.worker.start_suite_workers), asked through pipes."""
+
+    def __init__(self, requests_fd: int, answers_fd: int):
+        self.requests_fd, self.answers_fd = requests_fd, answers_fd
+        self.ids = itertools.count()
+        self.pending = b""
+
+    def start(self) -> None:
+        pass  # it runs since the check began
+
+    def request(self, payload: dict, timeout: float) -> dict | None:
+        """Send one run and return its answer, or None if the worker has ended; TimeoutError past the timeout."""
+        payload = {**payload, "id": next(self.ids)}
+        deadline = time.monotonic() + timeout + 5  # the run keeps its own time limit: this is a last resort
+        try:
+            os.write(self.requests_fd, json.dumps(payload).encode() + b"\n")
+        except OSError:
+            return None
+        while True:
+            while b"\n" in self.pending:
+                line, _, self.pending = self.pending.partition(b"\n")
+                answer = json.loads(line)
+                if answer.get("id") == payload["id"]:
+                    return answer["run"]
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.answers_fd], [], [], left)[0]:
+                raise TimeoutError("the suite worker did not answer in time")
+            chunk = os.read(self.answers_fd, 1 << 16)
+            if not chunk:
+                return None
+            self.pending += chunk
+
+    def startup_error(self) -> str:
+        return "the check's suite worker has ended"
+
+    def stop(self) -> None:
+        pass  # it ends with the check
+
+
 class SuiteRunner:
     """Run suites on changed Bookshelves, each in a guarded child of a warm worker, several at once."""
 
@@ -293,8 +337,13 @@ class SuiteRunner:
         self.templates: dict[str, Path] = {}
         self.lock = threading.Lock()
         self.free: queue.Queue = queue.Queue()
-        self.workers = [runner.Worker(command=command, environment=environment)
-                        for _ in range(workers if runner.warm_worker_wanted() else 0)]
+        forked = os.environ.get(SUITE_WORKERS_VARIABLE, "") if command is None else ""
+        if forked and runner.warm_worker_wanted():
+            # a check of the learner's: the workers its process forked before the check began (workbook.worker)
+            self.workers = [ForkedWorker(*map(int, pair.split(","))) for pair in forked.split(";")]
+        else:
+            self.workers = [runner.Worker(command=command, environment=environment)
+                            for _ in range(workers if runner.warm_worker_wanted() else 0)]
         for worker in self.workers:
             worker.start()  # they load their libraries while the reference Bookshelf is built
             self.free.put(worker)

@@ -98,6 +98,8 @@ def child_main(request: dict, folder: Path, answer: Path, worker: int, channel=N
         if channel is not None:
             enter_sandbox(request, folder, answer, channel)
         silence_stdio()
+        if not request.get("guard") and not request.get("suite") and runs_suites(request):
+            start_suite_workers()
         # the grader's word to this check alone (the key under which it may ask for the student's suite to be run)
         os.environ.update({str(name): str(value) for name, value in request.get("environment", {}).items()})
         finish = guard_submission(request, folder) if request.get("guard") else None
@@ -116,6 +118,54 @@ def child_main(request: dict, folder: Path, answer: Path, worker: int, channel=N
         partial = answer.with_suffix(".partial")
         partial.write_text(data, encoding="utf-8")
         os.replace(partial, answer)
+    finally:
+        os._exit(0)
+
+
+def runs_suites(request: dict) -> bool:
+    """Tell whether the check runs the learner's own test suite (chapter 10's SUITES), which needs suite workers."""
+    try:
+        exercise = chapters.exercise(request["exercise"])
+        return exercise.id in chapters.declared(chapters.chapter(exercise.chapter).check_file(), "SUITES", [])
+    except Exception:  # an unknown exercise is the check's own error to report
+        return False
+
+
+def start_suite_workers(count: int = 2) -> None:
+    """Fork the workers that run a check's suites now, while this process is still the warm worker's copy.
+
+    A suite worker started as a new program loads every library again: seconds on each check of chapter 10.3. A fork
+    of this process has them loaded already. Each answers the suite runs that workbook.suite.SuiteRunner asks of it,
+    one at a time, forking a child per run as the warm worker does; it ends with this check."""
+    from workbook import suite
+
+    check = os.getpid()
+    ends = []
+    for _ in range(count):
+        requests_read, requests_write = os.pipe()
+        answers_read, answers_write = os.pipe()
+        if os.fork() == 0:
+            os.close(requests_write)
+            os.close(answers_read)
+            for fd in (end for pair in ends for end in pair):
+                os.close(fd)
+            serve_suites(check, requests_read, answers_write)
+        os.close(requests_read)
+        os.close(answers_write)
+        ends.append((requests_write, answers_read))
+    os.environ[suite.SUITE_WORKERS_VARIABLE] = ";".join(f"{write},{read}" for write, read in ends)
+
+
+def serve_suites(check: int, requests_fd: int, answers_fd: int) -> None:
+    """In a suite worker: answer each suite run asked on requests_fd, in a child of its own; never return."""
+    try:
+        die_with_parent(check)
+        become_subreaper()
+        with os.fdopen(requests_fd, "rb") as requests, os.fdopen(answers_fd, "wb", buffering=0) as answers:
+            for line in requests:
+                request = json.loads(line)
+                reply = run_in_child(request)
+                answers.write(json.dumps({"id": request.get("id"), "run": reply}).encode() + b"\n")
     finally:
         os._exit(0)
 
