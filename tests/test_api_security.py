@@ -271,4 +271,4 @@ def test_issue_24_9_a_malformed_x_fields_header_is_a_400_in_the_one_shape(app, m
     client = app.test_client()
     assert_error(client.get("/api/reviews/1", headers={"X-Fields": mask}), 400)
     assert_error(client.get("/api/me", headers={**token_header(app, "ann"), "X-Fields": mask}), 400)
-    assert client.get("/api/reviews/1", headers={"X-Fields": "rating"}).json == {"rating": 5}
+    assert set(client.get("/api/reviews/1", headers={"X-Fields": "rating"}).json) == {"rating"}
