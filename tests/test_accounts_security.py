@@ -451,3 +451,26 @@ def test_without_keys_there_is_no_recaptcha(create_app):
     app = create_app({**TEST_CONFIG, "TESTING": False, "SQLALCHEMY_DATABASE_URI": IN_MEMORY})
     page = page_of(app.test_client().get("/auth/register"))
     assert "<form" in page and "data-sitekey" not in page and "recaptcha" not in page.lower()
+
+
+# issue 24, finding 12: a new session at log-in
+
+
+def test_issue_24_12_a_csrf_token_from_before_log_in_is_refused_after_it(app):
+    """Log-in starts a new session: a CSRF token that a page gave before it (perhaps to someone who planted the
+    session) is refused afterwards, while the log-in's own pages work."""
+    client = app.test_client()
+    before = csrf_token_in(page_of(client.get("/auth/login")))
+    assert log_in(client).status_code == 302
+    assert gets_in(client)
+    assert client.post("/auth/logout", data={"csrf_token": before}).status_code == 400
+    assert gets_in(client), "expected the refused POST to leave the member logged in"
+    assert post_from_page(client, "/auth/logout").status_code == 302
+
+
+def test_issue_24_12_the_new_session_keeps_the_welcome_and_next(app):
+    """What must survive the new session does: the flashed welcome, and ?next= (in the address, not the session)."""
+    client = app.test_client()
+    response = log_in(client, next="/books/2")
+    assert response.status_code == 302 and response.headers["Location"] == "/books/2"
+    assert "Welcome back" in page_of(client.get("/books/2"))

@@ -207,3 +207,68 @@ def test_the_swagger_document_names_the_bearer_scheme(app):
     assert document["paths"]["/books"]["post"]["security"] == [{"bearer": []}]
     assert "security" not in document["paths"]["/books"]["get"]
     assert app.test_client().get("/api/doc").status_code == 200
+
+
+def logged_in_with_a_token(app, name):
+    """Add a member, log them in through the form (CSRF on) and get them a token; return the client, the token's
+    header and a CSRF token of the session."""
+    from bookshelf.db import db
+    from bookshelf.models import User
+
+    with app.app_context():
+        member = User(name=name.title(), email=f"{name}@example.com")
+        member.set_password(PASSWORD)
+        db.session.add(member)
+        db.session.commit()
+    client = app.test_client()
+    token = csrf_token_in(client.get("/auth/login").get_data(as_text=True))
+    assert client.post("/auth/login", data={"email": f"{name}@example.com", "password": PASSWORD,
+                                            "csrf_token": token}).status_code == 302
+    headers = token_header(app, name)
+    assert client.get("/api/me", headers=headers).status_code == 200
+    return client, headers, csrf_token_in(client.get("/auth/password").get_data(as_text=True))
+
+
+@pytest.mark.parametrize(("path", "form"), [
+    ("/auth/logout", {}),
+    ("/auth/logout-everywhere", {}),
+    ("/auth/password", {"current": PASSWORD, "password": PASSWORD[::-1], "confirm": PASSWORD[::-1]}),
+], ids=["logout", "logout-everywhere", "password-change"])
+def test_issue_24_5_every_log_out_and_a_password_change_end_the_members_api_tokens(app, path, form):
+    """A member who logs out (here or everywhere) or changes the password on the site ends their programs' tokens
+    too: a token left working for 24 hours is a log-in that the member believes ended."""
+    name = path.rsplit("/", 1)[1].replace("-", "")
+    client, headers, csrf = logged_in_with_a_token(app, name)
+    response = client.post(path, data={**form, "csrf_token": csrf})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert_error(app.test_client().get("/api/me", headers=headers), 401)
+
+
+def test_issue_24_8_a_member_without_a_password_costs_a_token_request_the_same_hashing(app):
+    """POST /api/tokens hashes once whoever asks: a wrong password, an unknown address, a member without a password
+    (made before chapter 05). Counted, not timed: each computation of a password hash is recorded."""
+    from bookshelf.db import db
+    from bookshelf.models import User
+    from workbook.check_fixtures import cheap_password_hashes, hashes_told
+
+    with app.app_context():
+        db.session.add(User(name="Old", email="old@example.com"))
+        db.session.commit()
+    client = app.test_client()
+    with cheap_password_hashes() as hashes:
+        spent = {email: hashes.during(lambda: assert_error(client.post("/api/tokens", json={
+            "email": email, "password": "not the password"}), 401))
+            for email in ("ann@example.com", "nobody@example.com", "old@example.com")}
+    assert len(spent["ann@example.com"]) == 1, hashes_told(spent["ann@example.com"])
+    assert {email: len(done) for email, done in spent.items()} == dict.fromkeys(spent, 1), {
+        email: hashes_told(done) for email, done in spent.items()}
+
+
+@pytest.mark.parametrize("mask", ["{", "name{", "}", "name,{id", "rating}}"])
+def test_issue_24_9_a_malformed_x_fields_header_is_a_400_in_the_one_shape(app, mask):
+    """Flask-RESTX reads a field mask from X-Fields on every @marshal_with answer; one it cannot parse is the client's
+    mistake (400 in the one shape), not a 500 with a traceback in the log."""
+    client = app.test_client()
+    assert_error(client.get("/api/reviews/1", headers={"X-Fields": mask}), 400)
+    assert_error(client.get("/api/me", headers={**token_header(app, "ann"), "X-Fields": mask}), 400)
+    assert set(client.get("/api/reviews/1", headers={"X-Fields": "rating"}).json) == {"rating"}

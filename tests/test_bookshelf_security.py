@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers import csrf_token_in, filled_form, has_route, logged_in, MEMBER_EMAIL, MEMBER_PASSWORD
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
@@ -41,8 +41,21 @@ def app(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(app):
-    """Return a test client, logged in as a member where the chapter has members who log in (once: scrypt is slow)."""
-    return logged_in(app.test_client())
+    """Return a test client, logged in as a member where the chapter has members who log in (once: scrypt is slow).
+    From chapter 05 on the member is made the one who added the demo books, whose covers only they may replace."""
+    client = logged_in(app.test_client())
+    if "added_by_id" in books_columns(app):
+        with app.app_context():
+            session = app.extensions["sqlalchemy"].session
+            session.execute(text("UPDATE books SET added_by_id = (SELECT id FROM users WHERE email = :email)"),
+                            {"email": MEMBER_EMAIL})
+            session.commit()
+    return client
+
+
+def books_columns(app) -> set[str]:
+    with app.app_context():
+        return {column["name"] for column in inspect(app.extensions["sqlalchemy"].engine).get_columns("books")}
 
 
 def rows(app, table: str) -> int:
@@ -101,7 +114,8 @@ def test_a_garbage_token_is_refused(client, path):
 @pytest.mark.parametrize("path", FORM_ROUTES)
 def test_another_sessions_token_is_refused(app, client, path):
     token(client, path)
-    other = token(logged_in(app.test_client(), email="other@example.com"), path)
+    # the token is the session's, whichever form shows it: another member may not open the cover form (issue 24)
+    other = token(logged_in(app.test_client(), email="other@example.com"), "/books/new")
     response = client.post(path, data={"csrf_token": other, "title": "A book", "author": "Someone"})
     assert response.status_code == 400 and b"CSRF tokens do not match" in response.data
 
@@ -150,6 +164,42 @@ def test_a_name_that_secure_filename_empties_is_stored_under_the_apps_name_or_re
         with app.app_context():
             name = app.extensions["sqlalchemy"].session.execute(text("SELECT cover FROM books WHERE id = 3")).scalar()
         assert STORED_COVER.fullmatch(name), f"expected an app-made name for {filename!r}, got {name!r}"
+
+
+def test_issue_24_1_only_the_member_who_added_a_book_or_a_librarian_replaces_its_cover(app, client):
+    """From chapter 05 on, another member's cover upload is a 403 that keeps the cover and its file; a librarian's
+    (chapter 08 on) replaces it. Before, any member replaced any cover, and the old file was deleted."""
+    if not registration_exists(app):
+        pytest.skip("before chapter 05 there are no members: anyone may upload a cover")
+    added = send_form(client, "/books/new", title="A book of the reader's", author="The Reader")
+    assert added.status_code == 302, added.get_data(as_text=True)[:300]
+    book = int(added.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert send_cover(client, PNG, "mine.png", book=book).status_code == 302, "expected the owner to upload a cover"
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        cover = session.execute(text("SELECT cover FROM books WHERE id = :id"), {"id": book}).scalar_one()
+    stored = Path(app.config["COVER_FOLDER"]) / cover
+    assert stored.is_file()
+
+    other = logged_in(app.test_client(), "other.member@example.com")
+    # the cover page itself is refused to them: the session's token comes from the form for a new book
+    data = {"csrf_token": token(other, "/books/new"),
+            "cover": FileStorage(io.BytesIO(PNG + b"other"), "theirs.png", content_type="image/png")}
+    stream, length, boundary = stream_encode_multipart(data, use_tempfile=False)
+    response = other.post(f"/books/{book}/cover", input_stream=stream, content_length=length,
+                          content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 403, f"expected another member's upload refused with 403, got {response.status_code}"
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        assert session.execute(text("SELECT cover FROM books WHERE id = :id"), {"id": book}).scalar_one() == cover
+    assert stored.is_file(), "expected the owner's cover file to stay"
+
+    if has_route(app, "/admin/roles"):
+        librarian = logged_in(app.test_client(), "librarian@example.com")
+        granted = app.test_cli_runner().invoke(args=["grant-role", "librarian@example.com", "librarian"])
+        assert granted.exit_code == 0, granted.output
+        assert send_cover(librarian, PNG, "new.png", book=book).status_code == 302, "expected a librarian to replace it"
+        assert not stored.exists(), "expected the replaced cover's file deleted"
 
 
 # 17: serving a cover

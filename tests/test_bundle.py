@@ -141,7 +141,7 @@ def test_no_hidden_test_is_named_in_the_bundle(bundles):
 def test_released_answers_are_in_the_library_and_the_rest_is_listed_as_unreleased(bundles):
     path, lines = bundles["answers02"]
     found = members(path)
-    assert released_in(lines) == [e for e in EVERY_EXERCISE if e < "03"] + ["04.2", "04.3"]
+    assert released_in(lines) == [e for e in EVERY_EXERCISE if e < "03"] + ["04.2"]
     library = json.loads(found["chapters/02_database.ipynb"])
     assert library["metadata"]["workbook"]["unreleased"] == []
     text = text_of("chapters/02_database.ipynb", found["chapters/02_database.ipynb"])
@@ -151,15 +151,15 @@ def test_released_answers_are_in_the_library_and_the_rest_is_listed_as_unrelease
     # the student notebooks stay blank: the answers are for catch_up
     assert "### BEGIN SOLUTION" not in found["notebooks/02_database.ipynb"].decode()
     readme = found["README.md"].decode()
-    assert "Exercises 00.1, 01.1, 01.2, 01.3, 02.1, 02.2, 02.3, 02.4, 04.2 and 04.3." in readme
+    assert "Exercises 00.1, 01.1, 01.2, 01.3, 02.1, 02.2, 02.3, 02.4 and 04.2." in readme
 
 
 def test_answers_given_away_by_a_chapter_handed_out_are_released_and_said(bundles):
     lines = bundles["blank"][1]
-    assert released_in(lines) == ["02.1", "04.2", "04.3"]
+    assert released_in(lines) == ["02.1", "04.2"]
     assert lines[1:-1] == [
         "Chapter 03's given cells repeat the answer of exercise 02.1, so this bundle releases it too.",
-        "Chapter 05's given cells repeat the answer of exercises 04.2 and 04.3, so this bundle releases them too.",
+        "Chapter 05's given cells repeat the answer of exercise 04.2, so this bundle releases it too.",
     ]
     # answers through 02 already release 02.1: only chapter 05's gift is news
     assert bundles["answers02"][1][1:-1] == bundles["blank"][1][2:-1]
@@ -324,7 +324,7 @@ def test_the_manifest_beside_the_bundle_is_the_one_in_it_and_says_what_it_releas
     path, lines = manifests[name]
     beside = path.with_name(f"{name}.course.json")
     expected = {"format": 1, "workbook": "flask-extensions-workbook", "bundle": f"{name}.zip", "chapters": handed_out,
-                "released": released, "given_away": ["02.1", "04.2", "04.3"]}
+                "released": released, "given_away": ["02.1", "04.2"]}
     assert beside.read_text(encoding="utf-8") == json.dumps(expected, indent=1) + "\n"
     assert members(path)["course.json"] == beside.read_bytes()
     assert bundle.read_manifest(beside) == expected

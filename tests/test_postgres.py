@@ -6,6 +6,7 @@ module starts and stops. A machine without PostgreSQL skips, saying so, unless W
 """
 
 import logging
+import secrets
 import sys
 
 import pytest
@@ -51,8 +52,9 @@ def app(tmp_path_factory, database_url):
     # first what chapter 03 made by command (`flask db init`, the first `db migrate`), as start_chapter does
     reference.restore_created(folder, LAST)
     reference.build(folder, LAST)
-    app = load_create_app(folder)({"SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": database_url,
-                                   "WTF_CSRF_ENABLED": False})
+    # not TESTING: production's checks run, and want a key of 32 bytes and a host name
+    app = load_create_app(folder)({"SECRET_KEY": secrets.token_hex(32), "SERVER_NAME": "localhost",
+                                   "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False})
     app.config["MIGRATIONS"] = str(folder / "migrations")
     yield app
     with app.app_context():  # close the pooled connections before the server stops

@@ -231,3 +231,42 @@ def test_a_forged_host_gets_a_mailed_link_to_the_configured_host(folder, databas
     assert resets, f"expected a reset mail, the inbox holds {[m['Subject'] for m in inbox.messages]}"
     links = re.findall(r"(https?)://([^/\s]+)/auth/reset/", resets[-1])
     assert links and set(links) == {("https", f"127.0.0.1:{port}")}, links
+
+
+@pytest.fixture(scope="module")
+def sqlite_folder(tmp_path_factory):
+    """Chapter 10's reference Bookshelf, for starts that need no database server."""
+    folder = tmp_path_factory.mktemp("bookshelf-sqlite")
+    reference.build(folder, CHAPTER)
+    return folder
+
+
+def start_as_a_server(folder: Path, **environ: str) -> subprocess.CompletedProcess:
+    """Run create_app() in a new process as a server would: debug off, settings from this environment only."""
+    kept = {name: value for name, value in os.environ.items()
+            if not name.startswith(("FLASK_", "PYTEST_", "MAIL_")) and name not in ("SECRET_KEY", "SERVER_NAME")}
+    return subprocess.run([sys.executable, "-c", "from bookshelf import create_app; create_app()"], cwd=folder,
+                          env={**kept, "DATABASE_URL": "sqlite://", "PYTHONDONTWRITEBYTECODE": "1", **environ},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_issue_24_3_production_refuses_to_start_without_server_name(sqlite_folder):
+    """Without SERVER_NAME a forged Host header names the attacker's site in mailed links: no start, as without a
+    key; with SERVER_NAME it starts."""
+    refused = start_as_a_server(sqlite_folder, SECRET_KEY=secrets.token_hex(32))
+    assert refused.returncode != 0, "expected create_app() to refuse to start without SERVER_NAME"
+    assert "will not start without SERVER_NAME" in refused.stderr, refused.stderr[-2000:]
+    started = start_as_a_server(sqlite_folder, SECRET_KEY=secrets.token_hex(32), SERVER_NAME="books.example.org")
+    assert started.returncode == 0, started.stderr[-2000:]
+
+
+@pytest.mark.parametrize("key", ["a", "secret", "correct horse battery staple", "x" * 31])
+def test_issue_24_11_production_refuses_a_key_shorter_than_32_bytes_and_says_how_to_make_one(sqlite_folder, key):
+    refused = start_as_a_server(sqlite_folder, SECRET_KEY=key, SERVER_NAME="books.example.org")
+    assert refused.returncode != 0, f"expected create_app() to refuse the key {key!r}"
+    assert "python -c 'import secrets; print(secrets.token_hex(32))'" in refused.stderr, refused.stderr[-2000:]
+
+
+def test_issue_24_11_a_key_of_32_random_bytes_starts(sqlite_folder):
+    started = start_as_a_server(sqlite_folder, SECRET_KEY=secrets.token_hex(32), SERVER_NAME="books.example.org")
+    assert started.returncode == 0, started.stderr[-2000:]

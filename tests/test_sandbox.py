@@ -269,9 +269,10 @@ def test_honest_answers_that_call_ambiguous_apis_are_not_flagged(tmp_path):
     # production logs also go to the machine's syslog, where there is one
     logging_answer = solved_text("10.2").replace(
         "from .config import DEV_SECRET_KEY", "import logging.handlers\n\nfrom .config import DEV_SECRET_KEY", 1).replace(
-        "    if not app.config.get(\"SERVER_NAME\"):",
+        "    # only over HTTPS",
         "    try:\n        app.logger.addHandler(logging.handlers.SysLogHandler(\"/dev/log\"))\n    except OSError:\n"
-        "        pass\n    if not app.config.get(\"SERVER_NAME\"):", 1)
+        "        pass\n    # only over HTTPS", 1)
+    assert "SysLogHandler" in logging_answer
     assert logging_answer != solved_text("10.2")
     write_student(tmp_path / "submissions", "syslog", {chapters.chapter("10").filename: with_answer(ten, "10.2", logging_answer)})
     out = tmp_path / "out"

@@ -85,9 +85,11 @@ def flask(arguments: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         process = subprocess.Popen(
             [sys.executable, "-P", "-c", ENTRY, *words], cwd=here, stdout=captured, stderr=subprocess.STDOUT,
             start_new_session=True,
-            # a secret key of the command's own where the kernel has none, as serve() gives its server:
-            # chapter 10's create_app() refuses the development key outside debug, and a command signs nothing
-            env={"SECRET_KEY": secrets.token_hex(32), **clean_environment(), "PYTHONDONTWRITEBYTECODE": "1",
+            # a secret key of the command's own where the kernel has none, as serve() gives its server, and a host
+            # name for links: chapter 10's create_app() refuses the development key and a missing SERVER_NAME outside
+            # debug, and a command signs nothing and serves no request
+            env={"SECRET_KEY": secrets.token_hex(32), "SERVER_NAME": "localhost", **clean_environment(),
+                 "PYTHONDONTWRITEBYTECODE": "1",
                  "FLASK_DEBUG": "0", "PYTHONIOENCODING": "utf-8"},
         )
         timed_out = False

@@ -311,6 +311,9 @@ def build(folder: Path, prefix: str, origin: str):
 
     from .app import explain, load_create_app, syntax_problem
 
+    # the host links name, as a server's environment gives it: chapter 10's create_app() refuses to start without
+    # (a forged Host header would name the site in a mailed link); PublicOrigin gives every request this host too
+    os.environ.setdefault("SERVER_NAME", urlsplit(origin).netloc)
     try:
         create_app = load_create_app(folder)
         app = create_app()

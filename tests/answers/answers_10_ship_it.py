@@ -45,20 +45,21 @@ CORRECT = [
 
     # the settings by loop, the key read with get
     ("10.2", 'key = app.config.get("SECRET_KEY")\n'
-             'if not key or key == DEV_SECRET_KEY:\n'
+             'if not key or key == DEV_SECRET_KEY or key_bytes(key) < MIN_KEY_BYTES:\n'
              '    raise RuntimeError(NO_SECRET_KEY)\n'
              'for cookie in ("SESSION", "REMEMBER"):\n'
              '    app.config[f"{cookie}_COOKIE_SECURE"] = True\n'
              '    app.config[f"{cookie}_COOKIE_HTTPONLY"] = True\n'
              '    app.config[f"{cookie}_COOKIE_SAMESITE"] = "Lax"\n'
              'app.config["PREFERRED_URL_SCHEME"] = "https"\n'
-             'if not app.config.get("SERVER_NAME"):\n'
-             '    app.logger.warning(NO_SERVER_NAME)'),
-    # the warning first, the refusal by membership
-    ("10.2", 'if app.config.get("SERVER_NAME") in (None, ""):\n'
-             '    app.logger.warning(NO_SERVER_NAME)\n'
-             'if app.config.get("SECRET_KEY") in {None, "", DEV_SECRET_KEY}:\n'
+             'if not (app.config.get("SERVER_NAME") or app.config.get("TRUSTED_HOSTS")):\n'
+             '    raise RuntimeError(NO_SERVER_NAME)'),
+    # the key's length by its UTF-8 bytes, the refusal by membership
+    ("10.2", 'key = app.config.get("SECRET_KEY") or ""\n'
+             'if key == DEV_SECRET_KEY or len(key.encode() if isinstance(key, str) else key) < 32:\n'
              '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'if app.config.get("SERVER_NAME") in (None, "") and not app.config.get("TRUSTED_HOSTS"):\n'
+             '    raise RuntimeError(NO_SERVER_NAME)\n'
              'app.config.from_mapping(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True,\n'
              '                        SESSION_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_HTTPONLY=True,\n'
              '                        SESSION_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SAMESITE="Lax",\n'
@@ -136,6 +137,32 @@ WRONG = [
              'if environ.get("MAIL_USE_TLS"):\n'
              '    settings["MAIL_USE_TLS"] = is_true(environ["MAIL_USE_TLS"])'),
 
+    # the answer before issue 24: any key but "" and "dev" starts ("a", "secret"), and no SERVER_NAME only warns
+    ("10.2", 'if app.config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",\n'
+             '                  REMEMBER_COOKIE_SECURE=True, REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",\n'
+             '                  PREFERRED_URL_SCHEME="https")\n'
+             'if not app.config.get("SERVER_NAME"):\n'
+             '    app.logger.warning(NO_SERVER_NAME)'),
+    # a length, but too low: a key of 16 characters is guessed as "secret" is, only later
+    ("10.2", 'key = app.config.get("SECRET_KEY")\n'
+             'if key in (None, "", DEV_SECRET_KEY) or len(key) < 16:\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'if not app.config.get("SERVER_NAME") and not app.config.get("TRUSTED_HOSTS"):\n'
+             '    raise RuntimeError(NO_SERVER_NAME)\n'
+             'app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",\n'
+             '                  REMEMBER_COOKIE_SECURE=True, REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",\n'
+             '                  PREFERRED_URL_SCHEME="https")'),
+    # SERVER_NAME alone accepted: a server that lists its TRUSTED_HOSTS instead cannot start
+    ("10.2", 'key = app.config.get("SECRET_KEY")\n'
+             'if key in (None, "", DEV_SECRET_KEY) or key_bytes(key) < MIN_KEY_BYTES:\n'
+             '    raise RuntimeError(NO_SECRET_KEY)\n'
+             'if not app.config.get("SERVER_NAME"):\n'
+             '    raise RuntimeError(NO_SERVER_NAME)\n'
+             'app.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",\n'
+             '                  REMEMBER_COOKIE_SECURE=True, REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",\n'
+             '                  PREFERRED_URL_SCHEME="https")'),
     # the environment asked instead of the app: no key at all is let through
     ("10.2", 'import os\n'
              'if os.environ.get("SECRET_KEY") == DEV_SECRET_KEY:\n'
@@ -150,7 +177,7 @@ WRONG = [
              '                  PREFERRED_URL_SCHEME="https")\n'
              'if not app.config.get("SERVER_NAME"):\n'
              '    app.logger.warning(NO_SERVER_NAME)'),
-    # the missing SERVER_NAME printed: a server's log, which is the app's logger, never shows it
+    # the missing SERVER_NAME printed, and the app started: a mailed link may still name a forged host
     ("10.2", 'if not app.config.get("SECRET_KEY") or app.config["SECRET_KEY"] == DEV_SECRET_KEY:\n'
              '    raise RuntimeError(NO_SECRET_KEY)\n'
              'for cookie in ("SESSION", "REMEMBER"):\n'

@@ -73,7 +73,7 @@ def test_member_without_password_cannot_log_in(app):
 @pytest.mark.exercise("05.1")
 def test_new_password_ends_every_log_in(app):
     """A new password ends every log-in the member had, and no other member's.
-    After storing the hash, self.logins.clear(): the relationship's delete-orphan cascade deletes the rows.
+    After storing the hash, empty the member's list of log-ins: the relationship's delete-orphan cascade deletes the rows.
     """
     db, Login, User = learner_models()
     with app.app_context():

@@ -1,6 +1,5 @@
 """Hidden tests for chapter 10: what grading adds to the public checks."""
 
-import logging
 
 import pytest
 
@@ -81,11 +80,32 @@ def test_the_remember_cookie_is_secure_and_httponly(folder, monkeypatch):
 
 
 @pytest.mark.exercise("10.2")
-def test_no_server_name_is_a_warning(folder, monkeypatch, caplog):
-    caplog.set_level(logging.WARNING)
-    app = production_app(folder, monkeypatch, SECRET_KEY=A_KEY)
-    assert app.config["SECRET_KEY"] == A_KEY
-    assert any("SERVER_NAME" in record.getMessage() for record in caplog.records), caplog.text
+def test_an_empty_server_name_is_refused(folder, monkeypatch):
+    """instance/config.py sets SERVER_NAME = "": no host name, so no start."""
+    config = folder / "instance" / "config.py"
+    config.parent.mkdir(exist_ok=True)
+    kept = config.read_text(encoding="utf-8") if config.exists() else None
+    config.write_text("SERVER_NAME = ''\n", encoding="utf-8")
+    try:
+        with pytest.raises(RuntimeError) as raised:
+            production_app(folder, monkeypatch, SECRET_KEY=A_KEY)
+    finally:
+        if kept is None:
+            config.unlink()
+        else:
+            config.write_text(kept, encoding="utf-8")
+    assert not isinstance(raised.value, NotImplementedError), "exercise 10.2 is not written yet"
+    assert "SERVER_NAME" in str(raised.value), f"expected the message to name SERVER_NAME, got {raised.value!r}"
+
+
+@pytest.mark.exercise("10.2")
+def test_a_key_one_byte_short_is_refused_and_32_bytes_start(folder, monkeypatch):
+    with pytest.raises(RuntimeError) as raised:
+        production_app(folder, monkeypatch, SECRET_KEY=A_KEY[:31], SERVER_NAME="localhost")
+    assert not isinstance(raised.value, NotImplementedError), "exercise 10.2 is not written yet"
+    assert "SECRET_KEY" in str(raised.value), f"expected the message to name SECRET_KEY, got {raised.value!r}"
+    app = production_app(folder, monkeypatch, SECRET_KEY=A_KEY[:32], SERVER_NAME="localhost")
+    assert app.config["SECRET_KEY"] == A_KEY[:32]
 
 
 # 10.3: Bookshelf's own tests
