@@ -23,7 +23,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic"]
 NEWS_QUESTION = "Would you like to get notified about official Jupyter news?"
-PASSED = "Exercise 00.1: all 2 checks passed. Well done!"
+PASSED = "Exercise 00.1: all 3 checks passed. Well done!"
 
 if not CHROMIUM.exists():
     if os.environ.get("WORKBOOK_REQUIRE_BROWSER") == "1":

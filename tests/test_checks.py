@@ -39,9 +39,9 @@ def test_failing_check_is_short_and_gives_the_hint(chapter00):
     passed, text = run(chapter00, "00.1")
     assert not passed
     lines = text.splitlines()
-    assert lines[0] == "Exercise 00.1: 1 of 2 checks failed."
+    assert lines[0] == "Exercise 00.1: 1 of 3 checks failed."
     assert "  ✔ GET / answers 200 OK." in lines
-    assert "  ✘ The page says \"Welcome to Bookshelf!\"." in lines
+    assert "  ✘ The page says \"Welcome to Bookshelf!\", and nothing else." in lines
     hint = next(line.strip() for line in lines if line.strip().startswith("Hint: "))
     assert "Welcome to Bookshelf!" not in hint, "a hint nudges; it does not hand over the answer"
     assert any("'Hello'" in line for line in lines), "the learner sees what their page said"
@@ -55,7 +55,7 @@ def test_check_raises_and_records_progress(chapter00, capsys):
     assert raised.value._render_traceback_() == [
         "Not solved yet: exercise 00.1. Change the cell(s) above, run them, then run this check again."
     ]
-    assert "1 of 2 checks failed" in capsys.readouterr().out
+    assert "1 of 3 checks failed" in capsys.readouterr().out
     assert (chapter00 / ".workbook" / "progress.json").read_text(encoding="utf-8").count('"failed"') == 1
 
 

@@ -239,7 +239,7 @@ def test_public_verdict_is_the_learners_own(graded_class):
     """The feedback for a public check is what check() prints in the notebook."""
     page = feedback(graded_class, "aaa-blank-first")
     assert "Exercise 01.1: not started yet. bookshelf/main.py, line" in page
-    assert "Exercise 01.1: all 3 checks passed. Well done!" in feedback(graded_class, "honest")
+    assert "Exercise 01.1: all 4 checks passed. Well done!" in feedback(graded_class, "honest")
 
 
 def test_the_whole_workbook_solved_earns_everything_and_blank_nothing(tmp_path):

@@ -97,7 +97,7 @@ def test_the_verdict_is_shown_even_when_progress_cannot_be_recorded(in_folder, c
     (folder / ".workbook").write_text("not a folder", encoding="utf-8")
     check("00.1")
     out = capsys.readouterr().out
-    assert out.startswith("Exercise 00.1: all 2 checks passed.")
+    assert out.startswith("Exercise 00.1: all 3 checks passed.")
     assert ".workbook" in out.split("Well done!")[1]
 
 

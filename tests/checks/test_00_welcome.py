@@ -1,5 +1,8 @@
 """Checks for chapter 00: the first page of Bookshelf."""
 
+import html
+import re
+
 import pytest
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
@@ -20,8 +23,20 @@ def test_index_answers(client):
 
 @pytest.mark.exercise("00.1")
 def test_index_welcomes(client):
-    """The page says "Welcome to Bookshelf!".
-    Compare the page's text with the exercise's, letter by letter: capitals and the "!" count.
+    """The page says "Welcome to Bookshelf!", and nothing else.
+    Compare what a browser shows with the exercise's text, letter by letter: capitals and the "!" count, and any other
+    word or sign on the page is one too many.
     """
-    text = client.get("/").text
-    assert "Welcome to Bookshelf!" in text, f'expected the page to say "Welcome to Bookshelf!", it says {text[:200]!r}'
+    body = client.get("/").text
+    shown = " ".join(html.unescape(re.sub(r"<[^>]*>", " ", body)).split())
+    assert shown == "Welcome to Bookshelf!", f'expected the page to say "Welcome to Bookshelf!" alone, it says {shown[:200]!r}'
+
+
+@pytest.mark.exercise("00.1")
+def test_index_is_a_text_page(client):
+    """GET / answers a page of text (text/html or text/plain), not JSON.
+    What a view returns decides the response's content type: a str is a page, while a dict or a list becomes JSON.
+    """
+    content_type = client.get("/").headers.get("Content-Type", "")
+    kind = content_type.partition(";")[0].strip()
+    assert kind in ("text/html", "text/plain"), f"expected a text page for GET /, its Content-Type is {content_type!r}"

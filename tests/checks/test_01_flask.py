@@ -1,5 +1,7 @@
 """Checks for chapter 01: routes, templates, JSON and error pages."""
 
+import contextlib
+
 import pytest
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
@@ -9,15 +11,43 @@ POINTS = {"01.1": 3, "01.2": 2, "01.3": 2}
 NEEDS = {"01.3": ["01.1", "01.2"]}
 
 
+@contextlib.contextmanager
+def catalog_reversed():
+    """Turn the catalog's list around for the length of a check, in place, as the views read it: every id stays, and
+    no book is any longer at the place its id names."""
+    from bookshelf.catalog import BOOKS
+
+    BOOKS.reverse()
+    try:
+        yield BOOKS
+    finally:
+        BOOKS.reverse()
+
+
 @pytest.mark.exercise("01.1")
-@pytest.mark.parametrize(("book_id", "title"), [(1, "The Left Hand of Darkness"), (2, "Kindred")])
-def test_book_page_shows_the_book(client, book_id, title):
+@pytest.mark.parametrize(("book_id", "title", "author"), [
+    (1, "The Left Hand of Darkness", "Ursula K. Le Guin"), (2, "Kindred", "Octavia E. Butler"),
+])
+def test_book_page_shows_the_book(client, book_id, title, author):
     """GET /books/<id> shows that book's title and author.
-    The view receives book_id from the URL: "A blueprint with routes" shows how a view finds its data and renders a template.
+    The view receives book_id from the URL: "A blueprint with routes" shows how a view finds its data and renders a template,
+    which shows every field of the book it is given.
     """
     response = client.get(f"/books/{book_id}")
     assert response.status_code == 200, f"expected 200 for /books/{book_id}, got {response.status_code}"
     assert title in response.text, f"expected the page of book {book_id} to show {title!r}"
+    assert author in response.text, f"expected the page of book {book_id} to show its author {author!r}"
+
+
+@pytest.mark.exercise("01.1")
+def test_book_page_follows_the_id_wherever_the_book_is(client):
+    """GET /books/<id> shows the book with that id, wherever it stands in the catalog.
+    An id names a book, not a place in the list: with the list in another order, the same URL must show the same book.
+    """
+    with catalog_reversed():
+        response = client.get("/books/2")
+        assert response.status_code == 200, f"expected 200 for /books/2 with the catalog reordered, got {response.status_code}"
+        assert "Kindred" in response.text, "expected /books/2 to show Kindred with the catalog reordered"
 
 
 @pytest.mark.exercise("01.1")
@@ -56,6 +86,31 @@ def test_api_book_is_json(client):
 
 
 @pytest.mark.exercise("01.2")
+def test_api_book_has_every_field(client):
+    """GET /api/books/3 answers every field of book 3, no fewer, no more.
+    The API answers the book as the catalog holds it: leave no field of the book's dict out.
+    """
+    from bookshelf.catalog import BOOKS
+
+    expected = next(book for book in BOOKS if book["id"] == 3)
+    response = client.get("/api/books/3")
+    assert response.status_code == 200, f"expected 200 for /api/books/3, got {response.status_code}"
+    assert response.json == expected, f"expected /api/books/3 to answer {expected}, got {response.json!r:.200}"
+
+
+@pytest.mark.exercise("01.2")
+def test_api_follows_the_id_wherever_the_book_is(client):
+    """GET /api/books/<id> answers the book with that id, wherever it stands in the catalog.
+    An id names a book, not a place in the list: with the list in another order, the same URL must answer the same book.
+    """
+    with catalog_reversed():
+        response = client.get("/api/books/1")
+        assert response.status_code == 200, f"expected 200 for /api/books/1 with the catalog reordered, got {response.status_code}"
+        title = (response.json or {}).get("title") if response.is_json else None
+        assert title == "The Left Hand of Darkness", f"expected /api/books/1 to answer book 1 with the catalog reordered, got {title!r}"
+
+
+@pytest.mark.exercise("01.2")
 @pytest.mark.parametrize("path", ["/api/books/999", "/api/books/abc"])
 def test_api_unknown_book_is_404(client, path):
     """An unknown book id in the API answers 404.
@@ -90,3 +145,15 @@ def test_page_404_is_html(client, path):
     assert response.status_code == 404, f"expected 404 for {path}, got {response.status_code}"
     assert response.mimetype == "text/html", f"expected an HTML page for {path}, got {response.mimetype}"
     assert "Page not found" in response.text, f'expected the friendly "Page not found" page for {path}'
+
+
+@pytest.mark.exercise("01.3")
+@pytest.mark.parametrize("path", ["/apis", "/api_v2/books/1", "/shelf/api/books", "/missing?from=/api/books"])
+def test_page_404_unless_the_path_starts_under_api(client, path):
+    """A 404 whose path does not start with the folder /api/ is the HTML page, even with "api" in its address.
+    Under /api/ means the path is /api itself or begins with /api/: more letters after "api", an /api/ further on, or one
+    in the query string, is another address.
+    """
+    response = client.get(path)
+    assert response.status_code == 404, f"expected 404 for {path}, got {response.status_code}"
+    assert response.mimetype == "text/html", f"expected the HTML page for {path}, got {response.mimetype}"

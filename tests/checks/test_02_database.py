@@ -1,9 +1,11 @@
 """Checks for chapter 02: commands, pagination, a 409 for a conflict, and the N+1 trap."""
 
 import contextlib
+import sqlite3
 
 import pytest
 from sqlalchemy import event, func
+from sqlalchemy.exc import OperationalError
 
 from workbook.sql import count_statements
 
@@ -105,6 +107,24 @@ def test_remove_unknown_book_says_so(app, runner, book_id):
     assert count_rows(app, Book) == 1, "expected the one book kept"
 
 
+@pytest.mark.exercise("02.1")
+def test_remove_book_error_is_on_standard_error(app, runner):
+    """The error for an unknown id is written to standard error, and standard output stays empty of it.
+    A script reads a command's standard output as its result: an error belongs on standard error, where "Commands" shows
+    that a command's short error message goes by itself.
+    """
+    add_books(app, [0, 1])
+    result = runner.invoke(args=["remove-book", "31337"])
+    assert result.exit_code != 0, f"expected `flask remove-book 31337` to fail, it exited with 0: {result.output!r:.200}"
+    out, err = result.stdout, result.stderr
+    # a message given to sys.exit() is printed by Python on standard error; the test runner shows it on stdout
+    code = getattr(result.exception, "code", None)
+    if isinstance(code, str) and code in out:
+        out, err = out.replace(code, "", 1), err + code
+    assert "31337" in err, f"expected the error naming 31337 on standard error, it has {result.stderr!r:.200}"
+    assert "31337" not in out, f"expected nothing about 31337 on standard output, it has {result.stdout!r:.200}"
+
+
 # 02.2: pagination, and the pages from the database
 
 TITLES = [f"Title {n:02d}" for n in range(1, 26)]
@@ -166,6 +186,36 @@ def test_page_size_cannot_be_raised_from_the_url(app, client):
     shelf_of_25(app)
     listed = shown(client.get("/books/?per_page=1000").text)
     assert listed == TITLES[:10], f"expected 10 books with ?per_page=1000, found {len(listed)}"
+
+
+@pytest.mark.exercise("02.2")
+@pytest.mark.parametrize("query", ["per_page=3", "page=1&per_page=1", "per_page=-2"])
+def test_page_size_cannot_be_lowered_from_the_url(app, client, query):
+    """A smaller ?per_page= in the URL, or a nonsense one, still shows the first 10 books.
+    The page size is the app's to choose, not the visitor's: what does db.paginate read from the URL when the view gives
+    no size, and what does it read when the view gives one?
+    """
+    shelf_of_25(app)
+    listed = shown(client.get(f"/books/?{query}").text)
+    assert listed == TITLES[:10], f"expected {TITLES[0]} to {TITLES[9]} with ?{query}, found {listed}"
+
+
+@pytest.mark.exercise("02.2")
+def test_pages_are_per_page_long(app, client, monkeypatch):
+    """The page size is PER_PAGE: set to 7, the pages hold 7, 7, 7 and 4 books, and page 5 answers 404.
+    The view reads its size from the module's constant: a size written out in the view does not follow it.
+    """
+    import bookshelf.main
+
+    monkeypatch.setattr(bookshelf.main, "PER_PAGE", 7)
+    shelf_of_25(app)
+    first = shown(client.get("/books/").text)
+    assert first == TITLES[:7], f"expected {TITLES[0]} to {TITLES[6]} on page 1 with PER_PAGE = 7, found {first}"
+    fourth = client.get("/books/?page=4")
+    assert fourth.status_code == 200, f"expected 200 for ?page=4 with PER_PAGE = 7, got {fourth.status_code}"
+    assert shown(fourth.text) == TITLES[21:], f"expected {TITLES[21]} to {TITLES[24]} on ?page=4 with PER_PAGE = 7, found {shown(fourth.text)}"
+    status = client.get("/books/?page=5").status_code
+    assert status == 404, f"expected 404 for ?page=5 with PER_PAGE = 7, got {status}"
 
 
 @pytest.mark.exercise("02.2")
@@ -310,6 +360,38 @@ def test_app_keeps_working_after_a_conflict(app, client):
     assert count_rows(app, User, email="ann@example.com", name="Ann") == 1, "expected the first Ann unchanged"
 
 
+@contextlib.contextmanager
+def disk_failing(app):
+    """Make the INSERT of a new member fail as a full or broken disk does: an error that has nothing to do with a taken address."""
+    db = learner_models()[0]
+    with app.app_context():
+        engine = db.engine
+
+    def fail(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO USERS"):
+            raise sqlite3.OperationalError("disk I/O error")
+
+    event.listen(engine, "before_cursor_execute", fail)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", fail)
+
+
+@pytest.mark.exercise("02.3")
+def test_only_a_taken_address_is_409(app, client):
+    """A commit that fails for another reason (here a disk error) is not answered 409 Conflict.
+    409 says "this address is taken": catch only the error that the unique constraint raises, and let any other reach
+    Flask, which answers it 500.
+    """
+    with disk_failing(app):
+        try:
+            status = join(client, email="cleo@example.com", name="Cleo").status_code
+        except OperationalError:
+            status = 500  # the check's app lets an unhandled error through, where a server answers 500
+    assert status != 409, "expected a disk error not to be answered 409 Conflict: only a taken address is a conflict"
+
+
 @pytest.mark.exercise("02.3")
 @pytest.mark.parametrize("body", [
     {}, {"email": "ann@example.com"}, {"name": "Ann"},
@@ -377,6 +459,18 @@ def test_api_books_counts_the_reviews(app, client):
     assert got == dict(zip(ids, counts)), f"expected {{book id: reviews}} {dict(zip(ids, counts))}, got {got}"
     titles = sorted(book["title"] for book in data["books"])
     assert titles == [f"Book a{n:03d}" for n in range(len(counts))], f"expected every book's title, got {titles}"
+
+
+@pytest.mark.exercise("02.4")
+def test_api_books_keeps_books_of_one_title_apart(app, client):
+    """Books that share a title are each listed, each with its own number of reviews.
+    A group is one row of the result: group by what tells one book from another.
+    """
+    counts = [1, 4, 0]
+    ids = add_books(app, counts, tag="t", titles=["Persuasion", "Persuasion", "Persuasion"])
+    data = api_books(client)
+    got = {book["id"]: book["reviews"] for book in data["books"]}
+    assert got == dict(zip(ids, counts)), f"expected {{book id: reviews}} {dict(zip(ids, counts))}, got {got}"
 
 
 @pytest.mark.exercise("02.4")

@@ -95,11 +95,14 @@ def test_language_is_added_and_existing_books_get_en(at_0002):
 
 @pytest.mark.exercise("03.1")
 def test_slug_is_added_empty_and_nullable(at_0002):
-    """0002 adds books.slug as a nullable column, with no index yet.
-    The slugs are filled in by 0003, so for now the column must accept NULL; its index comes in 0004.
+    """0002 adds books.slug as a nullable column, with no index yet, and no slug (NULL) for the books already there.
+    The slugs are filled in by 0003, so for now the column must accept NULL and give the books no value of its own;
+    its index comes in 0004.
     """
     columns = at_0002.columns("books")
     assert columns.get("slug") is False, f"expected books.slug, allowing NULL; found the columns {columns} (name: NOT NULL)"
+    slugs = [slug for slug, in at_0002.query("SELECT slug FROM books ORDER BY id")]
+    assert slugs == [None] * len(TITLES), f"expected no slug (NULL) yet for the {len(TITLES)} books already there, found {slugs}"
     assert "ix_books_slug" not in at_0002.indexes("books"), "expected no index on books.slug before 0004"
 
 
@@ -110,6 +113,18 @@ def test_language_is_indexed(at_0002):
     """
     indexes = at_0002.indexes("books")
     assert "ix_books_language" in indexes, f"expected the index ix_books_language, found {sorted(indexes) or 'no index'}"
+
+
+@pytest.mark.exercise("03.1")
+def test_language_and_slug_are_sized_as_the_models_say(at_0002):
+    """0002 gives language and slug the lengths of bookshelf/models.py: VARCHAR(8) and VARCHAR(220).
+    A migration writes the schema the models describe, type and length included: compare each column with its model.
+    """
+    declared = {row[1]: row[2].upper() for row in at_0002.query("PRAGMA table_info(books)")}
+    found = {name: declared.get(name) for name in ("language", "slug")}
+    assert found == {"language": "VARCHAR(8)", "slug": "VARCHAR(220)"}, (
+        f"expected language VARCHAR(8) and slug VARCHAR(220), found {found}"
+    )
 
 
 @pytest.mark.exercise("03.1")
@@ -152,6 +167,32 @@ def test_0003_round_trip_keeps_the_books(at_0003):
     assert empty == 0, f"expected every book to get its slug again, {empty} have none"
 
 
+@pytest.mark.exercise("03.2")
+def test_titles_with_accents_digits_and_underscores_get_slugify_slugs(database):
+    """0003 gives each title the slug of the migration's slugify, accents, digits, underscores and spaces included.
+    The migration carries its own slugify: call it for each title, rather than a rule of your own, which treats some
+    letters and signs otherwise.
+    """
+    expected = {"Cien años de soledad": "cien-a-os-de-soledad", "Brave_New_World": "brave-new-world",
+                "2001: A Space Odyssey": "2001-a-space-odyssey", " Beloved ": "beloved", "Beloved": "beloved"}
+    database.upgrade("0001")
+    database.add_books(list(expected))
+    database.upgrade("0003")
+    slugs = [slug for slug, in database.query("SELECT slug FROM books ORDER BY id")]
+    assert slugs == list(expected.values()), f"expected the slugs {list(expected.values())}, got {slugs}"
+
+
+@pytest.mark.exercise("03.2")
+def test_0003_runs_when_the_shelf_is_empty(at_0002):
+    """0003 runs when the table has no book, as on every new install.
+    upgrade() must work for any number of books, none included: a statement run once for a list of no books may run
+    without the values it needs.
+    """
+    at_0002.query("DELETE FROM books")
+    at_0002.upgrade("0003")
+    assert at_0002.count_books() == 0, f"expected no book after 0003 on an empty table, found {at_0002.count_books()}"
+
+
 @pytest.fixture
 def at_head(at_0003):
     at_0003.upgrade("head")
@@ -169,6 +210,19 @@ def test_slug_is_required(at_head):
     except sqlite3.IntegrityError:
         return
     pytest.fail("expected the database to refuse a book without a slug, it saved it")
+
+
+@pytest.mark.exercise("03.3")
+def test_book_that_names_no_slug_is_refused(at_head):
+    """After upgrading to the head, a book inserted without naming its slug is refused, not saved with a made-up one.
+    A required column must have no value of its own to fall back on: the slugs come from the titles, in 0003.
+    """
+    try:
+        at_head.query("INSERT INTO books (title, author, year, language, created_at) VALUES ('Beloved', 'Toni Morrison', 1987, 'en', '2025-06-01')")
+    except sqlite3.IntegrityError:
+        return
+    saved = at_head.query("SELECT slug FROM books WHERE title = 'Beloved'")
+    pytest.fail(f"expected the database to refuse a book that names no slug, it saved it with the slug {saved[0][0]!r}")
 
 
 @pytest.mark.exercise("03.3")
