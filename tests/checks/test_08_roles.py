@@ -401,10 +401,9 @@ def refused(response):
 
 @pytest.mark.exercise("08.4")
 def test_a_librarian_moves_a_review_to_the_right_book(app):
-    """Lea, a librarian, sees the move page of Ann's review, and her POST moves it to the book and redirects there.
-    The review keeps its author, rating and text, and shows on the new book's page, no longer on the old one.
-    Hint: a view for GET and POST on /reviews/<int:review_id>/move; after the POST, set the review's book (or book_id),
-    commit, and redirect to url_for("main.book", book_id=...).
+    """Lea, a librarian, sees the move page of Ann's review; her POST moves it, still Ann's, and redirects to its new book.
+    One view for GET and POST on /reviews/<int:review_id>/move. After the POST the review shows on the new book's
+    page and no longer on the old one, and the answer redirects to the new book's page (url_for("main.book", ...)).
     """
     moving_module()
     ann = add_member(app, "Ann")
@@ -431,8 +430,8 @@ def test_a_librarian_moves_a_review_to_the_right_book(app):
 @pytest.mark.exercise("08.4")
 def test_members_get_403_the_author_too(app):
     """Ann, who wrote the review, and Ben, a member, get 403 with Bookshelf's page on GET and POST; nothing moves.
-    Moving is a librarian's job: edit_review_permission also allows the review's author, so ask for the librarian
-    role itself, before the page is shown and before a POST changes anything.
+    Moving is a librarian's job, whoever wrote the review: ask for the librarian role on GET and on POST, before
+    anything changes (edit_review_permission allows the review's author too, so it is not the rule here).
     """
     moving_module()
     ann = add_member(app, "Ann")
@@ -473,7 +472,7 @@ def test_a_visitor_is_sent_to_log_in_and_moves_nothing(app):
 @pytest.mark.exercise("08.4")
 def test_a_review_that_does_not_exist_is_404(app):
     """A librarian asking to move review 999, which does not exist, gets 404 on GET and on POST.
-    db.get_or_404(Review, review_id) answers it; db.session.get returns None, and None has no book.
+    A review that does not exist is 404 before anything else: db.session.get returns None, db.get_or_404 answers 404.
     """
     moving_module()
     add_member(app, "Lea", roles=["librarian"])
