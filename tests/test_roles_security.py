@@ -17,13 +17,15 @@ PASSWORD = "a long passphrase for the staff"
 STAFF = {"ann": [], "ben": [], "lea": ["librarian"], "max": ["admin"]}
 # Ann wrote review 1 of book 1; Ben is the member who tries what he may not
 EDIT_BOOK, EDIT_REVIEW, DELETE_REVIEW, ROLES_PAGE = "/books/1/edit", "/reviews/1/edit", "/reviews/1/delete", "/admin/roles"
+# exercise 08.4's page: librarians only, the review's author too is refused
+MOVE_REVIEW = "/reviews/1/move"
 # the answer each visitor gets to a GET of each guarded page: a status, or "login" for a redirect to the login page
 GETS = {
-    None: {EDIT_BOOK: "login", EDIT_REVIEW: "login", ROLES_PAGE: "login"},
-    "ben": {EDIT_BOOK: 403, EDIT_REVIEW: 403, ROLES_PAGE: 403},
-    "ann": {EDIT_BOOK: 403, EDIT_REVIEW: 200, ROLES_PAGE: 403},
-    "lea": {EDIT_BOOK: 200, EDIT_REVIEW: 200, ROLES_PAGE: 403},
-    "max": {EDIT_BOOK: 403, EDIT_REVIEW: 403, ROLES_PAGE: 200},
+    None: {EDIT_BOOK: "login", EDIT_REVIEW: "login", ROLES_PAGE: "login", MOVE_REVIEW: "login"},
+    "ben": {EDIT_BOOK: 403, EDIT_REVIEW: 403, ROLES_PAGE: 403, MOVE_REVIEW: 403},
+    "ann": {EDIT_BOOK: 403, EDIT_REVIEW: 200, ROLES_PAGE: 403, MOVE_REVIEW: 403},
+    "lea": {EDIT_BOOK: 200, EDIT_REVIEW: 200, ROLES_PAGE: 403, MOVE_REVIEW: 200},
+    "max": {EDIT_BOOK: 403, EDIT_REVIEW: 403, ROLES_PAGE: 200, MOVE_REVIEW: 403},
 }
 
 
@@ -82,7 +84,7 @@ def review_state(app):
 
     with app.app_context():
         review = db.session.get(Review, 1)
-        return db.session.get(Book, 1).title, review and (review.rating, review.text)
+        return db.session.get(Book, 1).title, review and (review.rating, review.text, review.book_id)
 
 
 @pytest.mark.parametrize("name", GETS, ids=lambda name: name or "anonymous")
@@ -97,7 +99,8 @@ def test_each_visitor_gets_the_page_403_or_the_login_page(app, name):
     (EDIT_REVIEW, {"rating": "1", "text": "Ben was here"}),
     (DELETE_REVIEW, {}),
     (ROLES_PAGE, {"email": "ben@example.com", "role": "admin"}),
-], ids=["edit-book", "edit-review", "delete-review", "grant-role"])
+    (MOVE_REVIEW, {"book_id": "2"}),
+], ids=["edit-book", "edit-review", "delete-review", "grant-role", "move-review"])
 def test_a_member_posting_to_a_librarian_or_admin_url_gets_403_and_changes_nothing(app, path, data):
     before = review_state(app)
     ben = visitor(app, "ben")
@@ -112,14 +115,14 @@ def test_a_member_posting_to_a_librarian_or_admin_url_gets_403_and_changes_nothi
         assert db.session.scalar(db.select(User).filter_by(name="Ben")).roles == []
 
 
-@pytest.mark.parametrize("path", [EDIT_BOOK, EDIT_REVIEW, DELETE_REVIEW, ROLES_PAGE])
+@pytest.mark.parametrize("path", [EDIT_BOOK, EDIT_REVIEW, DELETE_REVIEW, ROLES_PAGE, MOVE_REVIEW])
 def test_anonymous_posts_with_a_token_are_sent_to_log_in(app, path):
     client = app.test_client()
     response = client.post(path, data={"csrf_token": token(client)})
     assert answer(response) == "login", f"expected a redirect to the login page, got {response.status_code}"
 
 
-@pytest.mark.parametrize("path", [EDIT_BOOK, EDIT_REVIEW, DELETE_REVIEW, ROLES_PAGE])
+@pytest.mark.parametrize("path", [EDIT_BOOK, EDIT_REVIEW, DELETE_REVIEW, ROLES_PAGE, MOVE_REVIEW])
 def test_staff_posts_without_a_csrf_token_are_refused(app, path):
     before = review_state(app)
     response = visitor(app, "lea" if path != ROLES_PAGE else "max").post(path, data={"email": "ben@example.com",

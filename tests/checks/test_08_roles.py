@@ -1,4 +1,4 @@
-"""Checks for chapter 08: what an identity provides, editing one's own review, and granting roles."""
+"""Checks for chapter 08: what an identity provides, editing one's own review, granting roles, and moving a review."""
 
 
 import pytest
@@ -10,10 +10,10 @@ from workbook.check_fixtures import CliRunner, chapter05_stand_ins, form_token, 
 pytestmark = pytest.mark.usefixtures("chapter05_stand_ins")
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
-POINTS = {"08.1": 3, "08.2": 3, "08.3": 2}
+POINTS = {"08.1": 3, "08.2": 3, "08.3": 2, "08.4": 3}
 # the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
 # grading leaves every other exercise blank
-NEEDS = {"08.2": ["08.1"], "08.3": ["08.1"]}
+NEEDS = {"08.2": ["08.1"], "08.3": ["08.1"], "08.4": ["08.1"]}
 
 PASSPHRASE = "correct horse battery staple"
 # a page with a form that every member may open (its CSRF token serves any POST of the session)
@@ -359,3 +359,147 @@ def test_an_admin_grants_on_the_page_and_a_member_may_not(app):
     assert roles_of(app, "ben@example.com") == ["librarian"]
     visitor = app.test_client().get("/admin/roles")
     assert visitor.status_code == 302 and "/auth/login" in visitor.headers["Location"]
+
+
+# 08.4: a librarian moves a review (a design exercise: only the URL, the field and the answers are fixed)
+
+def moving_module():
+    """Import the learner's bookshelf/moving.py: the factory starts without a blank one, a check says it is blank."""
+    import importlib
+
+    return importlib.import_module("bookshelf.moving")
+
+
+def add_book(app, title):
+    """Add a book without reviews; return its id."""
+    db, User, Book, Review, Role = learner_models()
+    with app.app_context():
+        book = Book(title=title, author="Octavia E. Butler")
+        db.session.add(book)
+        db.session.commit()
+        return book.id
+
+
+def place_of(app, review_id):
+    """Return (book id, author id, rating, text) of a review."""
+    db, User, Book, Review, Role = learner_models()
+    with app.app_context():
+        review = db.session.get(Review, review_id)
+        return review.book_id, review.user_id, review.rating, review.text
+
+
+def move(client, review_id, book_id, token_from=MEMBER_PAGE):
+    """Post the field book_id to the review's move URL, with a CSRF token of the client's session."""
+    return client.post(f"/reviews/{review_id}/move", data={"book_id": book_id,
+                                                         "csrf_token": form_token(client, token_from)})
+
+
+def refused(response):
+    """Say whether an answer keeps the review where it is: the form again (200) or a 4xx, never a redirect."""
+    return response.status_code == 200 or 400 <= response.status_code < 500
+
+
+@pytest.mark.exercise("08.4")
+def test_a_librarian_moves_a_review_to_the_right_book(app):
+    """Lea, a librarian, sees the move page of Ann's review; her POST moves it, still Ann's, and redirects to its new book.
+    One view for GET and POST on /reviews/<int:review_id>/move. After the POST the review shows on the new book's
+    page and no longer on the old one, and the answer redirects to the new book's page (url_for("main.book", ...)).
+    """
+    moving_module()
+    ann = add_member(app, "Ann")
+    add_member(app, "Lea", roles=["librarian"])
+    review = add_review(app, ann, text="Read it in one sitting.", title="Kindred")
+    old_book = place_of(app, review)[0]
+    right_book = add_book(app, "Kindred (1979 edition)")
+    lea = log_in(app, "Lea")
+    page = lea.get(f"/reviews/{review}/move")
+    assert page.status_code == 200, f"expected a librarian to see the move page (200), got {page.status_code}"
+    assert "Kindred" in page.get_data(as_text=True), "expected the page to name the book the review is on"
+    response = move(lea, review, right_book)
+    assert response.status_code in (302, 303), f"expected a redirect after moving, got {response.status_code}"
+    assert response.headers["Location"].endswith(f"/books/{right_book}"), (
+        f"expected a redirect to the new book's page /books/{right_book}, got {response.headers['Location']}"
+    )
+    assert place_of(app, review) == (right_book, ann, 5, "Read it in one sitting."), (
+        "expected the review on the new book, with its author, rating and text"
+    )
+    assert "Read it in one sitting." in lea.get(f"/books/{right_book}").get_data(as_text=True)
+    assert "Read it in one sitting." not in lea.get(f"/books/{old_book}").get_data(as_text=True)
+
+
+@pytest.mark.exercise("08.4")
+def test_members_get_403_the_author_too(app):
+    """Ann, who wrote the review, and Ben, a member, get 403 with Bookshelf's page on GET and POST; nothing moves.
+    Moving is a librarian's job, whoever wrote the review: ask for the librarian role on GET and on POST, before
+    anything changes (edit_review_permission allows the review's author too, so it is not the rule here).
+    """
+    moving_module()
+    ann = add_member(app, "Ann")
+    add_member(app, "Ben")
+    review = add_review(app, ann)
+    before = place_of(app, review)
+    other_book = add_book(app, "Dawn")
+    for name in ("Ann", "Ben"):
+        member = log_in(app, name)
+        page = member.get(f"/reviews/{review}/move")
+        assert page.status_code == 403, f"expected 403 for {name} on the move page, got {page.status_code}"
+        assert "Not allowed" in page.get_data(as_text=True), (
+            "expected Bookshelf's 403 page (\"Not allowed\"): abort(403) or require(http_exception=403) shows it"
+        )
+        response = move(member, review, other_book)
+        assert response.status_code == 403, f"expected 403 for {name}'s POST, got {response.status_code}"
+        assert place_of(app, review) == before, f"expected {name}'s POST to move nothing"
+
+
+@pytest.mark.exercise("08.4")
+def test_a_visitor_is_sent_to_log_in_and_moves_nothing(app):
+    """A visitor who is not logged in is sent to the login page, on GET and on POST (with a token), and nothing moves.
+    @login_required goes first (outermost): Flask-Principal alone answers 403 to a visitor.
+    """
+    moving_module()
+    ann = add_member(app, "Ann")
+    review = add_review(app, ann)
+    before = place_of(app, review)
+    other_book = add_book(app, "Dawn")
+    visitor = app.test_client()
+    for response in (visitor.get(f"/reviews/{review}/move"), move(visitor, review, other_book, token_from="/auth/login")):
+        assert response.status_code == 302 and "/auth/login" in response.headers.get("Location", ""), (
+            f"expected a redirect to the login page, got {response.status_code} {response.headers.get('Location')}"
+        )
+    assert place_of(app, review) == before
+
+
+@pytest.mark.exercise("08.4")
+def test_a_review_that_does_not_exist_is_404(app):
+    """A librarian asking to move review 999, which does not exist, gets 404 on GET and on POST.
+    A review that does not exist is 404 before anything else: db.session.get returns None, db.get_or_404 answers 404.
+    """
+    moving_module()
+    add_member(app, "Lea", roles=["librarian"])
+    book = add_book(app, "Dawn")
+    lea = log_in(app, "Lea")
+    assert lea.get("/reviews/999/move").status_code == 404, "expected 404 for the move page of a review that does not exist"
+    assert move(lea, 999, book).status_code == 404, "expected 404 for a POST to move a review that does not exist"
+
+
+@pytest.mark.exercise("08.4")
+@pytest.mark.parametrize("target", ["no such book", "a book Ann reviewed already"], ids=["unknown-book", "reviewed-already"])
+def test_a_move_that_cannot_be_done_is_refused(app, target):
+    """A book that does not exist, or one the author reviewed already: the form again or a 4xx, and nothing moves.
+    One review per member and book: ask whether the author has a review of that book before moving (the database
+    refuses a second one with an IntegrityError). And ask for the book itself: SQLite lets a review point at a book
+    that does not exist.
+    """
+    moving_module()
+    ann = add_member(app, "Ann")
+    add_member(app, "Lea", roles=["librarian"])
+    review = add_review(app, ann, text="Read it in one sitting.", title="Kindred")
+    other = add_review(app, ann, text="The second one I read.", title="Kindred (1979 edition)")
+    book = 999 if target == "no such book" else place_of(app, other)[0]
+    before, others_before = place_of(app, review), place_of(app, other)
+    response = move(log_in(app, "Lea"), review, book)
+    assert refused(response), (
+        f"expected the move to {target} refused (the form again, or a 4xx), got {response.status_code} "
+        f"{response.headers.get('Location', '')}"
+    )
+    assert (place_of(app, review), place_of(app, other)) == (before, others_before), f"expected nothing moved to {target}"

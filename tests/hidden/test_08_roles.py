@@ -139,3 +139,118 @@ def test_the_address_is_found_whatever_its_case(app):
     assert result.exit_code == 0, f"expected exit status 0, got {result.exit_code}: {result.output}"
     with app.app_context():
         assert [role.name for role in db.session.get(User, ann).roles] == ["admin"]
+
+
+# 08.4: a librarian moves a review
+
+def add_book(app, title):
+    db, User, Book, Review, Role, Login = learner_models()
+    with app.app_context():
+        book = Book(title=title, author="Ursula K. Le Guin")
+        db.session.add(book)
+        db.session.commit()
+        return book.id
+
+
+def review_on(app, author_id, book_id, text):
+    """Add a review by the member of the book; return its id."""
+    db, User, Book, Review, Role, Login = learner_models()
+    with app.app_context():
+        review = Review(book_id=book_id, user_id=author_id, rating=3, text=text)
+        db.session.add(review)
+        db.session.commit()
+        return review.id
+
+
+def place_of(app, review_id):
+    db, User, Book, Review, Role, Login = learner_models()
+    with app.app_context():
+        review = db.session.get(Review, review_id)
+        return review.book_id, review.user_id, review.rating, review.text
+
+
+def move(client, review_id, book_id, token_from="/auth/password"):
+    return client.post(f"/reviews/{review_id}/move",
+                       data={"book_id": str(book_id), "csrf_token": form_token(client, token_from)})
+
+
+@pytest.mark.exercise("08.4")
+def test_a_librarian_moves_a_review_twice(app):
+    """A librarian moves a review (her own, here) twice: it ends on the last book, redirected there, still hers."""
+    import importlib
+
+    importlib.import_module("bookshelf.moving")
+    zoe = add_member(app, "Zoe", roles=["librarian"])
+    first, second, third = (add_book(app, title) for title in ("The Dispossessed", "Dispossessed", "The Dispossessed (1974)"))
+    review = review_on(app, zoe, first, "An ambiguous utopia.")
+    client = log_in(app, "Zoe")
+    for target in (second, third):
+        response = move(client, review, target)
+        assert response.status_code in (302, 303), f"expected a redirect after moving, got {response.status_code}"
+        assert response.headers["Location"].endswith(f"/books/{target}"), response.headers["Location"]
+    assert place_of(app, review) == (third, zoe, 3, "An ambiguous utopia.")
+    assert "An ambiguous utopia." in client.get(f"/books/{third}").get_data(as_text=True)
+
+
+@pytest.mark.exercise("08.4")
+def test_the_author_may_not_move_their_review(app):
+    """Cat, a member who wrote the review, gets 403 on the move page and on her POST; the review stays."""
+    import importlib
+
+    importlib.import_module("bookshelf.moving")
+    cat = add_member(app, "Cat")
+    first, second = add_book(app, "Lavinia"), add_book(app, "Lavinia (2008)")
+    review = review_on(app, cat, first, "Virgil's silent bride speaks.")
+    client = log_in(app, "Cat")
+    page = client.get(f"/reviews/{review}/move")
+    assert page.status_code == 403 and "Not allowed" in page.get_data(as_text=True)
+    assert move(client, review, second).status_code == 403
+    assert place_of(app, review)[0] == first
+
+
+@pytest.mark.exercise("08.4")
+def test_a_book_the_author_reviewed_is_refused(app):
+    """Dan reviewed two of three books: moving one review onto the other's book is refused, and nothing moves."""
+    import importlib
+
+    importlib.import_module("bookshelf.moving")
+    dan = add_member(app, "Dan")
+    add_member(app, "Zoe", roles=["librarian"])
+    books = [add_book(app, title) for title in ("Earthsea", "A Wizard of Earthsea", "The Tombs of Atuan")]
+    kept = review_on(app, dan, books[2], "Darker than the first.")
+    review = review_on(app, dan, books[0], "Magic with a price.")
+    response = move(log_in(app, "Zoe"), review, books[2])
+    assert response.status_code == 200 or 400 <= response.status_code < 500, response.status_code
+    assert place_of(app, review)[0] == books[0] and place_of(app, kept)[0] == books[2]
+
+
+@pytest.mark.exercise("08.4")
+def test_unknown_review_and_unknown_book(app):
+    """Review 4242 does not exist: 404 on GET and POST. Book 4242 does not exist: the move is refused."""
+    import importlib
+
+    importlib.import_module("bookshelf.moving")
+    eve = add_member(app, "Eve")
+    add_member(app, "Zoe", roles=["librarian"])
+    book = add_book(app, "The Lathe of Heaven")
+    review = review_on(app, eve, book, "Dreams that change the world.")
+    client = log_in(app, "Zoe")
+    assert client.get("/reviews/4242/move").status_code == 404
+    assert move(client, 4242, book).status_code == 404
+    response = move(client, review, 4242)
+    assert response.status_code == 200 or 400 <= response.status_code < 500, response.status_code
+    assert place_of(app, review)[0] == book
+
+
+@pytest.mark.exercise("08.4")
+def test_a_visitors_post_is_sent_to_log_in(app):
+    """A visitor's POST, with a valid token, is sent to the login page and moves nothing."""
+    import importlib
+
+    importlib.import_module("bookshelf.moving")
+    eve = add_member(app, "Eve")
+    first, second = add_book(app, "Always Coming Home"), add_book(app, "Always Coming Home (1985)")
+    review = review_on(app, eve, first, "An archaeology of the future.")
+    response = move(app.test_client(), review, second, token_from="/auth/login")
+    assert response.status_code == 302 and "/auth/login" in response.headers.get("Location", "")
+    assert place_of(app, review)[0] == first
