@@ -105,7 +105,7 @@ def test_check_shows_the_warning_under_the_verdict(here, capsys):
     write_files(here, {"bookshelf/__init__.py": chapter00_app(view)})
     check("00.1")
     out = capsys.readouterr().out
-    assert "all 2 checks passed" in out
+    assert "all 3 checks passed" in out
     assert "Note: your code raised a warning: bookshelf/__init__.py, line 12: DeprecationWarning: index() is old" in out
 
 
