@@ -434,6 +434,35 @@ def production_app(folder, monkeypatch, **environ):
     return load_create_app(folder, reuse=True)()
 
 
+def refusal(folder, monkeypatch, **environ):
+    """Return the RuntimeError that create_app() raises for a server with this environment."""
+    try:
+        app = production_app(folder, monkeypatch, **environ)
+    except NotImplementedError:
+        # a RuntimeError too: an exercise not started yet (10.2, or 10.1 before it) says so as itself
+        raise
+    except RuntimeError as error:
+        return error
+    pytest.fail(f"expected create_app() to refuse to start (RuntimeError), it started with the key "
+                f"{app.config.get('SECRET_KEY')!r}")
+
+
+@contextlib.contextmanager
+def instance_config(folder, text):
+    """Give the folder an instance/config.py with this text for the block, as a server keeps its settings there."""
+    config = folder / "instance" / "config.py"
+    config.parent.mkdir(exist_ok=True)
+    kept = config.read_text(encoding="utf-8") if config.exists() else None
+    config.write_text(text, encoding="utf-8")
+    try:
+        yield
+    finally:
+        if kept is None:
+            config.unlink()
+        else:
+            config.write_text(kept, encoding="utf-8")
+
+
 def unused_port():
     """Return a port on 127.0.0.1 where nothing listens: a mail server that is down refuses connections there."""
     with socket.socket() as probe:

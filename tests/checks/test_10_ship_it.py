@@ -1,12 +1,11 @@
 """Checks for chapter 10: settings from the environment, what production refuses, and Bookshelf's own tests."""
 
-import contextlib
 import re
 
 import pytest
 
 from workbook import suite
-from workbook.check_fixtures import production_app
+from workbook.check_fixtures import instance_config, production_app, refusal
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
 POINTS = {"10.1": 2, "10.2": 2, "10.3": 3}
@@ -25,19 +24,6 @@ def from_environment(environ):
     from bookshelf.config import from_environment as read
 
     return read(dict(environ))
-
-
-def refusal(folder, monkeypatch, **environ):
-    """Return the RuntimeError that create_app() raises for a server with this environment."""
-    try:
-        app = production_app(folder, monkeypatch, **environ)
-    except NotImplementedError:
-        # a RuntimeError too: an exercise not started yet (10.2, or 10.1 before it) says so as itself
-        raise
-    except RuntimeError as error:
-        return error
-    pytest.fail(f"expected create_app() to refuse to start (RuntimeError), it started with the key "
-                f"{app.config.get('SECRET_KEY')!r}")
 
 
 def cookie(response, name):
@@ -111,22 +97,6 @@ def test_unset_or_empty_variables_give_no_setting(app):
 
 
 # 10.2: what production refuses
-
-@contextlib.contextmanager
-def instance_config(folder, text):
-    """Give the folder an instance/config.py with this text for the block, as a server keeps its settings there."""
-    config = folder / "instance" / "config.py"
-    config.parent.mkdir(exist_ok=True)
-    kept = config.read_text(encoding="utf-8") if config.exists() else None
-    config.write_text(text, encoding="utf-8")
-    try:
-        yield
-    finally:
-        if kept is None:
-            config.unlink()
-        else:
-            config.write_text(kept, encoding="utf-8")
-
 
 @pytest.mark.exercise("10.2")
 def test_production_refuses_the_development_key(folder, monkeypatch):

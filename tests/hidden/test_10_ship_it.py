@@ -4,7 +4,7 @@
 import pytest
 
 from workbook import suite
-from workbook.check_fixtures import production_app
+from workbook.check_fixtures import instance_config, production_app, refusal
 
 A_KEY = "5f0e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100"
 
@@ -37,37 +37,17 @@ def test_off_words_and_ssl_and_sender(app):
 @pytest.mark.exercise("10.2")
 def test_a_key_from_instance_config_is_accepted(folder, monkeypatch):
     """The key is the app's SECRET_KEY, wherever it came from: instance/config.py is a server's place for it too."""
-    config = folder / "instance" / "config.py"
-    config.parent.mkdir(exist_ok=True)
-    kept = config.read_text(encoding="utf-8") if config.exists() else None
-    config.write_text(f"SECRET_KEY = {A_KEY!r}\nSERVER_NAME = 'localhost'\n", encoding="utf-8")
-    try:
+    with instance_config(folder, f"SECRET_KEY = {A_KEY!r}\nSERVER_NAME = 'localhost'\n"):
         app = production_app(folder, monkeypatch)
-    finally:
-        if kept is None:
-            config.unlink()
-        else:
-            config.write_text(kept, encoding="utf-8")
     assert app.config["SECRET_KEY"] == A_KEY
 
 
 @pytest.mark.exercise("10.2")
 def test_an_instance_config_that_empties_the_key_is_refused(folder, monkeypatch):
     """instance/config.py read after the environment sets SECRET_KEY = "": the app's key is empty, and refused."""
-    config = folder / "instance" / "config.py"
-    config.parent.mkdir(exist_ok=True)
-    kept = config.read_text(encoding="utf-8") if config.exists() else None
-    config.write_text("SECRET_KEY = ''\n", encoding="utf-8")
-    try:
-        with pytest.raises(RuntimeError) as raised:
-            production_app(folder, monkeypatch, SECRET_KEY=A_KEY, SERVER_NAME="localhost")
-    finally:
-        if kept is None:
-            config.unlink()
-        else:
-            config.write_text(kept, encoding="utf-8")
-    assert not isinstance(raised.value, NotImplementedError), "exercise 10.2 is not written yet"
-    assert "SECRET_KEY" in str(raised.value), f"expected the message to name SECRET_KEY, got {raised.value!r}"
+    with instance_config(folder, "SECRET_KEY = ''\n"):
+        error = refusal(folder, monkeypatch, SECRET_KEY=A_KEY, SERVER_NAME="localhost")
+    assert "SECRET_KEY" in str(error), f"expected the message to name SECRET_KEY, got {error!r}"
 
 
 @pytest.mark.exercise("10.2")
@@ -82,28 +62,15 @@ def test_the_remember_cookie_is_secure_and_httponly(folder, monkeypatch):
 @pytest.mark.exercise("10.2")
 def test_an_empty_server_name_is_refused(folder, monkeypatch):
     """instance/config.py sets SERVER_NAME = "": no host name, so no start."""
-    config = folder / "instance" / "config.py"
-    config.parent.mkdir(exist_ok=True)
-    kept = config.read_text(encoding="utf-8") if config.exists() else None
-    config.write_text("SERVER_NAME = ''\n", encoding="utf-8")
-    try:
-        with pytest.raises(RuntimeError) as raised:
-            production_app(folder, monkeypatch, SECRET_KEY=A_KEY)
-    finally:
-        if kept is None:
-            config.unlink()
-        else:
-            config.write_text(kept, encoding="utf-8")
-    assert not isinstance(raised.value, NotImplementedError), "exercise 10.2 is not written yet"
-    assert "SERVER_NAME" in str(raised.value), f"expected the message to name SERVER_NAME, got {raised.value!r}"
+    with instance_config(folder, "SERVER_NAME = ''\n"):
+        error = refusal(folder, monkeypatch, SECRET_KEY=A_KEY)
+    assert "SERVER_NAME" in str(error), f"expected the message to name SERVER_NAME, got {error!r}"
 
 
 @pytest.mark.exercise("10.2")
 def test_a_key_one_byte_short_is_refused_and_32_bytes_start(folder, monkeypatch):
-    with pytest.raises(RuntimeError) as raised:
-        production_app(folder, monkeypatch, SECRET_KEY=A_KEY[:31], SERVER_NAME="localhost")
-    assert not isinstance(raised.value, NotImplementedError), "exercise 10.2 is not written yet"
-    assert "SECRET_KEY" in str(raised.value), f"expected the message to name SECRET_KEY, got {raised.value!r}"
+    error = refusal(folder, monkeypatch, SECRET_KEY=A_KEY[:31], SERVER_NAME="localhost")
+    assert "SECRET_KEY" in str(error), f"expected the message to name SECRET_KEY, got {error!r}"
     app = production_app(folder, monkeypatch, SECRET_KEY=A_KEY[:32], SERVER_NAME="localhost")
     assert app.config["SECRET_KEY"] == A_KEY[:32]
 
