@@ -77,7 +77,7 @@ lab-instructor: $(INSTRUCTOR_STAMP)
 
 # about 1,300 tests, about 25 minutes on 2 cores
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n 2 --durations=10
+	$(BIN)/python -m pytest -n 2 --dist worksteal --durations=10
 
 # Renew the pins: the newest versions that pyproject.toml's ranges allow, for every platform at once. uv's
 # --universal keeps macOS-only and Windows-only packages (pip-compile locks only the platform it runs on).
