@@ -399,13 +399,13 @@ class SuiteRunner:
 
 
 def run_suites(suite: dict[str, str], runs: dict[str, Changes], number: str = "10",
-               runner: SuiteRunner | None = None) -> list[SuiteRun]:
-    """Run the suite on each named Bookshelf, in order, with runner's workers (or workers of its own); the grader's
+               workers: SuiteRunner | None = None) -> list[SuiteRun]:
+    """Run the suite on each named Bookshelf, in order, with these workers (or workers of its own); the grader's
     own service runs them when it grades."""
     if os.environ.get(PORT_VARIABLE):
         return ask_grader(list(runs))
-    if runner is not None:
-        return runner.run_all(suite, list(runs.values()), number)
+    if workers is not None:
+        return workers.run_all(suite, list(runs.values()), number)
     with suite_runner() as runs_here:
         return runs_here.run_all(suite, list(runs.values()), number)
 

@@ -268,7 +268,7 @@ def test_your_tests_pass_on_bookshelf_and_catch_a_wrong_password_and_an_open_doo
     to the login page."""
     files = learner_suite(folder)
     runs = ("as written", "in other words", "any password logs in", "a visitor may open /books/new")
-    good, rewritten, any_password, open_door = suite.run_suites(files, {name: SUITE_RUNS[name] for name in runs}, runner=suite_workers)
+    good, rewritten, any_password, open_door = suite.run_suites(files, {name: SUITE_RUNS[name] for name in runs}, workers=suite_workers)
     PASSES_ON_BOOKSHELF[repr(sorted(files.items()))] = passes(good) and passes(rewritten)
     must_pass(good)
     must_pass(rewritten, "the workbook's Bookshelf rewritten in other words (it behaves the same)")
@@ -285,7 +285,7 @@ def test_your_tests_catch_a_book_that_cannot_be_added_and_a_logout_that_ends_not
     if PASSES_ON_BOOKSHELF.get(repr(sorted(files.items()))) is False:
         pytest.fail("expected your tests to pass on the workbook's Bookshelf first: see the check above")
     runs = ("a book cannot be added", "logging out leaves the member logged in")
-    not_added, still_logged_in = suite.run_suites(files, {name: SUITE_RUNS[name] for name in runs}, runner=suite_workers)
+    not_added, still_logged_in = suite.run_suites(files, {name: SUITE_RUNS[name] for name in runs}, workers=suite_workers)
     must_fail(not_added, "a book cannot be added")
     must_fail(still_logged_in, "logging out leaves the member logged in")
 
