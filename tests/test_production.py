@@ -270,3 +270,31 @@ def test_issue_24_11_production_refuses_a_key_shorter_than_32_bytes_and_says_how
 def test_issue_24_11_a_key_of_32_random_bytes_starts(sqlite_folder):
     started = start_as_a_server(sqlite_folder, SECRET_KEY=secrets.token_hex(32), SERVER_NAME="books.example.org")
     assert started.returncode == 0, started.stderr[-2000:]
+
+
+# a request as the server passes it on: from 192.0.2.1, claiming (X-Forwarded-For) to come from 203.0.113.7
+WHERE_FROM = """
+from flask import request
+import wsgi
+
+@wsgi.app.before_request
+def say_where_from():
+    print("remote_addr", request.remote_addr)
+
+wsgi.app.test_client().get("/", headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "192.0.2.1"})
+"""
+
+
+@pytest.mark.parametrize(("hops", "seen"), [(None, "192.0.2.1"), ("0", "192.0.2.1"), ("1", "203.0.113.7")])
+def test_issue_24_a_visitor_chooses_no_address_unless_a_proxy_is_declared(sqlite_folder, hops, seen):
+    """wsgi.py trusts X-Forwarded-For only when PROXY_HOPS says a proxy is in front: by default a visitor's own header
+    is ignored (else a visitor picks the address that log-in limits and logs count)."""
+    environ = {"SECRET_KEY": secrets.token_hex(32), "SERVER_NAME": "books.example.org"}
+    if hops is not None:
+        environ["PROXY_HOPS"] = hops
+    kept = {name: value for name, value in os.environ.items()
+            if not name.startswith(("FLASK_", "PYTEST_", "MAIL_", "PROXY_")) and name not in ("SECRET_KEY", "SERVER_NAME")}
+    ran = subprocess.run([sys.executable, "-c", WHERE_FROM], cwd=sqlite_folder,
+                         env={**kept, "DATABASE_URL": "sqlite://", "PYTHONDONTWRITEBYTECODE": "1", **environ},
+                         capture_output=True, text=True, timeout=120)
+    assert f"remote_addr {seen}\n" in ran.stdout, ran.stdout + ran.stderr[-2000:]
