@@ -272,3 +272,22 @@ def test_issue_24_9_a_malformed_x_fields_header_is_a_400_in_the_one_shape(app, m
     assert_error(client.get("/api/reviews/1", headers={"X-Fields": mask}), 400)
     assert_error(client.get("/api/me", headers={**token_header(app, "ann"), "X-Fields": mask}), 400)
     assert set(client.get("/api/reviews/1", headers={"X-Fields": "rating"}).json) == {"rating"}
+
+
+def test_exercise_09_5_a_members_reviews_are_read_like_the_book_list(app):
+    """Exercise 09.5's reference: a member's reviews need no token, as every read; paging abuse, a member who does not
+    exist and a malformed X-Fields header are errors of the one shape, never a 500."""
+    from bookshelf.db import db
+    from bookshelf.models import User
+
+    with app.app_context():
+        ann = db.session.scalar(db.select(User.id).filter_by(name="Ann"))
+    client = app.test_client()
+    page = client.get(f"/api/members/{ann}/reviews")
+    assert page.status_code == 200 and page.json["total"] == 1, page.get_data(as_text=True)[:300]
+    assert {"id", "book_id", "rating", "text"} <= set(page.json["items"][0])
+    for query in ("per_page=101", "per_page=0", "page=0", "page=-1", "page=x", "per_page=99999999999999999999"):
+        assert_error(client.get(f"/api/members/{ann}/reviews?{query}"), 400)
+    assert_error(client.get("/api/members/424242/reviews"), 404)
+    assert_error(client.get("/api/members/99999999999999999999/reviews"), 404)
+    assert_error(client.get(f"/api/members/{ann}/reviews", headers={"X-Fields": "items{"}), 400)

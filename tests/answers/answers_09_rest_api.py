@@ -1,4 +1,5 @@
-"""Chapter 09: the member of a token, reading the bearer header, a page of books, changing a review."""
+"""Chapter 09: the member of a token, reading the bearer header, a page of books, changing a review, and a member's
+reviews page by page."""
 
 # what 09.3's answers share once rows, total and pages are known
 ENVELOPE = ('kept = {name: arguments[name] for name in ("per_page", "author", "title") if arguments[name]}\n'
@@ -10,6 +11,48 @@ SAVE = ('found.rating = ns.payload["rating"]\n'
         'found.text = ns.payload.get("text", "")\n'
         'db.session.commit()\n'
         'return ns.marshal(found, review)')
+
+# 09.5 is a design exercise: an answer is the whole module bookshelf/api/member_reviews.py (its docstring and ns are
+# given)
+MEMBER_REVIEWS = "bookshelf/api/member_reviews.py"
+
+# a plain answer that the wrong and half answers change in one place each: reqparse, a query with limit and offset,
+# and a dict built by hand
+PLAIN = ('from flask_restx import Resource, inputs, reqparse\n'
+         'from sqlalchemy import func, select\n'
+         '\n'
+         'from ..db import db\n'
+         'from ..models import Review, User\n'
+         '\n'
+         'arguments = reqparse.RequestParser()\n'
+         'arguments.add_argument("page", type=inputs.int_range(1, 10**6), default=1, location="args")\n'
+         'arguments.add_argument("per_page", type=inputs.int_range(1, 100), default=20, location="args")\n'
+         '\n'
+         '\n'
+         '@ns.route("/<int:member_id>/reviews")\n'
+         'class Reviews(Resource):\n'
+         '    @ns.expect(arguments)\n'
+         '    def get(self, member_id):\n'
+         '        """List a member\'s reviews, newest first."""\n'
+         '        asked = arguments.parse_args()\n'
+         '        member = db.get_or_404(User, member_id)\n'
+         '        page, per_page = asked["page"], asked["per_page"]\n'
+         '        statement = select(Review).where(Review.user_id == member.id)\n'
+         '        total = db.session.scalar(select(func.count()).select_from(statement.subquery()))\n'
+         '        rows = db.session.scalars(statement.order_by(Review.created_at.desc(), Review.id.desc())\n'
+         '                                  .limit(per_page).offset((page - 1) * per_page))\n'
+         '        return {"items": [{"id": r.id, "book_id": r.book_id, "rating": r.rating, "text": r.text} for r in rows],\n'
+         '                "page": page, "per_page": per_page, "total": total, "pages": -(-total // per_page)}')
+
+
+def plain(*changes):
+    """Return an answer of 09.5: PLAIN with each (old, new) change made, each old text found once."""
+    text = PLAIN
+    for old, new in changes:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return {MEMBER_REVIEWS: text}
+
 
 CORRECT = [
     # filter_by, and the time zone put back by hand
@@ -81,6 +124,82 @@ CORRECT = [
              'found.rating, found.text = ns.payload["rating"], ns.payload.get("text", "")\n'
              'db.session.commit()\n'
              'return ns.marshal(found, review), 200'),
+    # db.paginate on a statement, the arguments by reqparse, the items as dicts by hand
+    ("09.5", {MEMBER_REVIEWS: 'from flask_restx import Resource, inputs, reqparse\n'
+                              '\n'
+                              'from ..db import db\n'
+                              'from ..models import Review, User\n'
+                              '\n'
+                              'paging = reqparse.RequestParser()\n'
+                              'paging.add_argument("page", type=inputs.positive, default=1, location="args")\n'
+                              'paging.add_argument("per_page", type=inputs.int_range(1, 100), default=20, location="args")\n'
+                              '\n'
+                              '\n'
+                              'def shown(review):\n'
+                              '    return {"id": review.id, "book_id": review.book_id, "rating": review.rating,\n'
+                              '            "text": review.text, "created_at": review.created_at.isoformat()}\n'
+                              '\n'
+                              '\n'
+                              '@ns.route("/<int:member_id>/reviews")\n'
+                              'class ReviewsOfAMember(Resource):\n'
+                              '    @ns.expect(paging)\n'
+                              '    def get(self, member_id):\n'
+                              '        """A member\'s reviews, the newest first."""\n'
+                              '        asked = paging.parse_args()\n'
+                              '        db.get_or_404(User, member_id)\n'
+                              '        found = db.paginate(\n'
+                              '            db.select(Review).filter_by(user_id=member_id).order_by(Review.created_at.desc(), Review.id.desc()),\n'
+                              '            page=asked["page"], per_page=asked["per_page"], error_out=False,\n'
+                              '        )\n'
+                              '        return {"items": [shown(review) for review in found.items], "page": found.page,\n'
+                              '                "per_page": found.per_page, "total": found.total, "pages": found.pages}'}),
+    # the numbers read from request.args by hand (abort(400) for a bad one), a member's reviews through a join,
+    # ns.marshal with models of new names, and the resource added with add_resource
+    ("09.5", {MEMBER_REVIEWS: 'from flask import abort, request\n'
+                              'from flask_restx import Resource, fields\n'
+                              'from sqlalchemy import func\n'
+                              '\n'
+                              'from ..db import db\n'
+                              'from ..models import Review, User\n'
+                              '\n'
+                              'item = ns.model("ReviewOfAMember", {"id": fields.Integer, "book_id": fields.Integer,\n'
+                              '                                    "rating": fields.Integer, "text": fields.String,\n'
+                              '                                    "title": fields.String(attribute="book.title")})\n'
+                              'listing = ns.model("ReviewsOfAMember", {"items": fields.List(fields.Nested(item)), "page": fields.Integer,\n'
+                              '                                        "per_page": fields.Integer, "total": fields.Integer,\n'
+                              '                                        "pages": fields.Integer})\n'
+                              '\n'
+                              '\n'
+                              'def whole_number(name, default, largest):\n'
+                              '    """Return a query argument from 1 to largest, or answer 400."""\n'
+                              '    try:\n'
+                              '        value = int(request.args.get(name, default))\n'
+                              '    except ValueError:\n'
+                              '        abort(400, f"{name} is not a whole number.")\n'
+                              '    if not 1 <= value <= largest:\n'
+                              '        abort(400, f"{name} must be from 1 to {largest}.")\n'
+                              '    return value\n'
+                              '\n'
+                              '\n'
+                              'class MemberReviewList(Resource):\n'
+                              '    def get(self, member_id):\n'
+                              '        """Show a page of a member\'s reviews, newest first."""\n'
+                              '        member = db.session.get(User, member_id)\n'
+                              '        if member is None:\n'
+                              '            ns.abort(404, f"No member {member_id}.")\n'
+                              '        page, per_page = whole_number("page", 1, 10**6), whole_number("per_page", 20, 100)\n'
+                              '        total = db.session.scalar(db.select(func.count(Review.id)).where(Review.user_id == member.id))\n'
+                              '        rows = db.session.scalars(\n'
+                              '            db.select(Review).join(Review.user).where(User.id == member.id)\n'
+                              '            .order_by(Review.created_at.desc(), Review.id.desc())\n'
+                              '            .offset((page - 1) * per_page).limit(per_page)\n'
+                              '        ).all()\n'
+                              '        pages = (total + per_page - 1) // per_page\n'
+                              '        return ns.marshal({"items": rows, "page": page, "per_page": per_page, "total": total,\n'
+                              '                           "pages": pages}, listing)\n'
+                              '\n'
+                              '\n'
+                              'ns.add_resource(MemberReviewList, "/<int:member_id>/reviews")'}),
 ]
 
 WRONG = [
@@ -150,6 +269,45 @@ WRONG = [
              'found = db.get_or_404(Review, review_id)\n'
              'if found.user_id != g.api_member.id:\n'
              '    abort(403)\n' + SAVE),
+    # no ORDER BY: the rows come in whatever order the database finds fastest
+    ("09.5", plain(('statement.order_by(Review.created_at.desc(), Review.id.desc())', 'statement')
+                   )),
+    # per_page not capped: a client asks for a million reviews at once
+    ("09.5", plain(('type=inputs.int_range(1, 100)', 'type=inputs.positive'))),
+    # everybody's reviews: the member is looked up, and then forgotten in the query
+    ("09.5", plain(('select(Review).where(Review.user_id == member.id)', 'select(Review)'))),
+    # page and per_page as plain ints: page 0 and negative numbers reach the query, per_page 0 divides by zero
+    ("09.5", plain(('type=inputs.int_range(1, 10**6)', 'type=int'), ('type=inputs.int_range(1, 100)', 'type=int'))),
+    # no member looked up: a member who does not exist has an empty page
+    ("09.5", plain(('        member = db.get_or_404(User, member_id)\n', ''), ('member.id', 'member_id'))),
+    # the answer's model named Review: it replaces the reviews namespace's model in the Swagger document
+    ("09.5", plain(('from flask_restx import Resource, inputs, reqparse\n',
+                    'from flask_restx import Resource, fields, inputs, reqparse\n'),
+                   ('\n\n@ns.route', '\nreview = ns.model("Review", {"id": fields.Integer, "book_id": fields.Integer,\n'
+                                     '                             "rating": fields.Integer, "text": fields.String})\n'
+                                     'page_model = ns.model("Page", {"items": fields.List(fields.Nested(review)),\n'
+                                     '                               "page": fields.Integer, "per_page": fields.Integer,\n'
+                                     '                               "total": fields.Integer, "pages": fields.Integer})\n'
+                                     '\n\n@ns.route'),
+                   ('    @ns.expect(arguments)\n', '    @ns.expect(arguments)\n    @ns.marshal_with(page_model)\n'))),
+    # a token asked for a read: the chapter's reads are open to every client
+    ("09.5", plain(('        asked = arguments.parse_args()\n',
+                    '        from .bearer import authenticate\n        authenticate()\n        asked = arguments.parse_args()\n'))),
+    # the numbers checked by hand, and the refusal in a shape of its own: no "error", so not the API's shape
+    ("09.5", plain(('        asked = arguments.parse_args()\n',
+                    '        from flask import request\n'
+                    '        for name, largest in (("page", 10**6), ("per_page", 100)):\n'
+                    '            value = request.args.get(name, "1")\n'
+                    '            if not value.isdigit() or not 1 <= int(value) <= largest:\n'
+                    '                return {"message": f"{name} must be a whole number from 1 to {largest}"}, 400\n'
+                    '        asked = arguments.parse_args()\n'))),
+    # db.paginate with error_out left True: a page past the last is a 404, not an empty page
+    ("09.5", plain(('        total = db.session.scalar(select(func.count()).select_from(statement.subquery()))\n'
+                    '        rows = db.session.scalars(statement.order_by(Review.created_at.desc(), Review.id.desc())\n'
+                    '                                  .limit(per_page).offset((page - 1) * per_page))\n',
+                    '        found = db.paginate(statement.order_by(Review.created_at.desc(), Review.id.desc()),\n'
+                    '                            page=page, per_page=per_page)\n'
+                    '        rows, total = found.items, found.total\n'))),
 ]
 
 # half-answers: each fails a hidden test (and, as every wrong answer, a public check of the same rule)
@@ -190,4 +348,25 @@ HIDDEN = [
              '        setattr(found, name, value)\n'
              'db.session.commit()\n'
              'return ns.marshal(found, review)'),
+
+    # newest by id, not by created_at: a review written earlier but added later comes first
+    ("09.5", plain(('order_by(Review.created_at.desc(), Review.id.desc())', 'order_by(Review.id.desc())'))),
+    # created_at only: reviews of the same moment come in any order, and pages overlap or skip
+    ("09.5", plain(('order_by(Review.created_at.desc(), Review.id.desc())', 'order_by(Review.created_at.desc())'))),
+    # a cap, but ten times the book list's
+    ("09.5", plain(('type=inputs.int_range(1, 100)', 'type=inputs.int_range(1, 1000)'))),
+    # a member who does not exist answered as one without reviews
+    ("09.5", plain(('        member = db.get_or_404(User, member_id)\n',
+                    '        member = db.session.get(User, member_id)\n'
+                    '        if member is None:\n'
+                    '            return {"items": [], "page": 1, "per_page": 20, "total": 0, "pages": 0}\n'))),
+    # marshal_with and a model named like the chapter's Review, which it replaces in the document
+    ("09.5", plain(('from flask_restx import Resource, inputs, reqparse\n',
+                    'from flask_restx import Resource, fields, inputs, reqparse\n'),
+                   ('\n\n@ns.route', '\nreview = ns.model("Review", {"id": fields.Integer, "book_id": fields.Integer,\n'
+                                     '                             "rating": fields.Integer, "text": fields.String,\n'
+                                     '                             "written": fields.String(attribute="created_at")})\n'
+                                     '\n\n@ns.route'),
+                   ('"items": [{"id": r.id, "book_id": r.book_id, "rating": r.rating, "text": r.text} for r in rows]',
+                    '"items": ns.marshal(list(rows), review)'))),
 ]

@@ -1,13 +1,14 @@
-"""Checks for chapter 09: the member of a token, reading the bearer header, a page of books, changing a review."""
+"""Checks for chapter 09: the member of a token, reading the bearer header, a page of books, changing a review, and a
+member's reviews page by page."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from workbook.check_fixtures import chapter05_stand_ins, logged_in_client  # noqa: F401 (a fixture)
 from workbook.sql import count_statements
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
-POINTS = {"09.1": 2, "09.2": 2, "09.3": 3, "09.4": 3}
+POINTS = {"09.1": 2, "09.2": 2, "09.3": 3, "09.4": 3, "09.5": 3}
 # the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
 # grading leaves every other exercise blank
 NEEDS = {"09.2": ["09.1"], "09.4": ["09.1", "09.2"]}
@@ -395,3 +396,171 @@ def test_a_review_that_does_not_exist_is_a_404(app, client):
     response = client.put("/api/reviews/999", json={"rating": 4}, headers=bearer(token_for(app, lea)))
     assert response.status_code == 404, f"expected 404 for a review that does not exist, got {response.status_code}"
     assert response.is_json
+
+
+# 09.5: a member's reviews, page by page (a design exercise: only the URL, the keys and the answers are fixed)
+
+# the keys every item has; an answer may add others
+REVIEW_KEYS = ("id", "book_id", "rating", "text")
+SHAPE = {"error", "message"}
+# a fixed moment, so that the order by created_at does not depend on when the check runs
+NOON = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def member_reviews_module():
+    """Import the learner's bookshelf/api/member_reviews.py: the API starts without a blank one, a check says it is blank."""
+    import importlib
+
+    return importlib.import_module("bookshelf.api.member_reviews")
+
+
+def write_reviews(app, member_id, hours_ago, first_book=0):
+    """Have the member review one new book per entry, written that many hours before NOON; return the reviews' ids."""
+    db, User, Book, Review, Role, tokens = learner_models()
+    with app.app_context():
+        written = [Review(book=Book(title=f"Book {first_book + n:03d}", author="Octavia E. Butler"), user_id=member_id,
+                          rating=1 + n % 5, text=f"Review {first_book + n}", created_at=NOON - timedelta(hours=hours))
+                   for n, hours in enumerate(hours_ago)]
+        db.session.add_all(written)
+        db.session.commit()
+        return [review.id for review in written]
+
+
+def as_listed(app, review_ids):
+    """Return the reviews as the API lists them: the fixed keys of each, in this order."""
+    db, User, Book, Review, Role, tokens = learner_models()
+    with app.app_context():
+        reviews = [db.session.get(Review, review_id) for review_id in review_ids]
+        return [{"id": r.id, "book_id": r.book_id, "rating": r.rating, "text": r.text} for r in reviews]
+
+
+def fixed_keys(items):
+    """Return the items with only the keys the checks fix."""
+    return [{key: item.get(key) for key in REVIEW_KEYS} for item in items]
+
+
+def envelope(body):
+    return {key: body.get(key) for key in ("page", "per_page", "total", "pages")}
+
+
+def assert_error_shape(response, status):
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.get_data(as_text=True)[:200]}"
+    assert response.is_json and SHAPE <= set(response.json), (
+        f"expected the API's one error shape, JSON with \"error\" and \"message\", got {response.get_data(as_text=True)[:200]}"
+    )
+
+
+@pytest.mark.exercise("09.5")
+def test_a_members_reviews_come_newest_first_page_by_page(app, client):
+    """Ann's 5 reviews, 2 a page, without a token: 3 pages, each review once, newest first, none of Ben's.
+    Each item has id, book_id, rating and text, and the envelope page, per_page, total and pages, as GET /api/books.
+    Keep the member's reviews only (user_id), and order by created_at, newest first: without ORDER BY a database gives
+    rows in whatever order it finds fastest (this check has SQLite reverse them), and pages overlap or skip.
+    A read needs no token, as GET /api/books. A page past the last is empty, not a 404.
+    """
+    member_reviews_module()
+    ann, ben = add_member(app, "Ann"), add_member(app, "Ben")
+    # written out of the order of their ids: newest first is 2nd, 4th, 1st, 5th, 3rd
+    first, second, third, fourth, fifth = write_reviews(app, ann, [30, 6, 50, 20, 40])
+    write_reviews(app, ben, [1, 2], first_book=10)
+    rows_unordered_unless_asked(app)
+    seen = []
+    for page in (1, 2, 3):
+        response = client.get(f"/api/members/{ann}/reviews?page={page}&per_page=2")
+        assert response.status_code == 200, (
+            f"expected page {page} of Ann's reviews to answer 200 without a token, got {response.status_code}"
+        )
+        assert envelope(response.json) == {"page": page, "per_page": 2, "total": 5, "pages": 3}, (
+            f"expected page {page} of 3, 2 per page, 5 of Ann's reviews in all, got {envelope(response.json)}"
+        )
+        seen += fixed_keys(response.json["items"])
+    expected = as_listed(app, [second, fourth, first, fifth, third])
+    assert [item["id"] for item in seen] == [item["id"] for item in expected], (
+        f"expected Ann's reviews newest first (ids {[item['id'] for item in expected]}), got {[item['id'] for item in seen]}"
+    )
+    assert seen == expected, f"expected each item with id, book_id, rating and text, got {seen[:2]}"
+    past = client.get(f"/api/members/{ann}/reviews?page=4&per_page=2")
+    assert past.status_code == 200 and past.json["items"] == [], (
+        f"expected a page past the last to be empty (200), got {past.status_code}"
+    )
+
+
+@pytest.mark.exercise("09.5")
+def test_reviews_of_the_same_moment_come_higher_id_first(app, client):
+    """Three reviews written at the same moment, and a newer one: the newer first, then the three by id, highest first.
+    Order by a second key after created_at: rows that tie on the first come in any order, and a page boundary between
+    them shows one twice and skips another.
+    """
+    member_reviews_module()
+    ann = add_member(app, "Ann")
+    first, second, third, newer = write_reviews(app, ann, [3, 3, 3, 1])
+    ids = [item["id"] for item in client.get(f"/api/members/{ann}/reviews").json["items"]]
+    assert ids == [newer, third, second, first], f"expected ids {[newer, third, second, first]}, got {ids}"
+
+
+@pytest.mark.exercise("09.5")
+def test_per_page_is_20_unless_asked_and_at_most_100(app, client):
+    """25 reviews: 20 on the first page unless asked, all 25 with per_page=100; per_page=101 is a 400.
+    Cap per_page as the book list does: a client asking for a million rows gets 400, not a million rows.
+    """
+    member_reviews_module()
+    ann = add_member(app, "Ann")
+    write_reviews(app, ann, range(25))
+    default = client.get(f"/api/members/{ann}/reviews")
+    assert default.status_code == 200, f"expected 200, got {default.status_code}"
+    assert envelope(default.json) == {"page": 1, "per_page": 20, "total": 25, "pages": 2}, envelope(default.json)
+    assert len(default.json["items"]) == 20, f"expected 20 reviews on the first page, got {len(default.json['items'])}"
+    most = client.get(f"/api/members/{ann}/reviews?per_page=100")
+    assert most.status_code == 200 and len(most.json["items"]) == 25, "expected per_page=100 to list all 25"
+    assert_error_shape(client.get(f"/api/members/{ann}/reviews?per_page=101"), 400)
+
+
+@pytest.mark.exercise("09.5")
+@pytest.mark.parametrize("query", ["page=0", "page=-1", "page=two", "page=1.5", "per_page=0", "per_page=-5",
+                                   "per_page=1000", "per_page=many"])
+def test_a_bad_page_or_per_page_is_a_400_in_the_apis_shape(app, client, query):
+    """A page or per_page that is no whole number, or out of range, is a 400 with "error" and "message".
+    Let the arguments be checked before they reach the query (a per_page of 0 divides by zero), and let the app's
+    handler answer: a dict of your own is another shape.
+    """
+    member_reviews_module()
+    ann = add_member(app, "Ann")
+    write_reviews(app, ann, [1, 2, 3])
+    assert_error_shape(client.get(f"/api/members/{ann}/reviews?{query}"), 400)
+
+
+@pytest.mark.exercise("09.5")
+def test_an_unknown_member_is_a_404_and_a_member_without_reviews_an_empty_page(app, client):
+    """Member 999 does not exist: 404 in the API's shape. Ben exists and wrote nothing: an empty page, 0 in 0 pages.
+    Look the member up: a member who does not exist is not one without reviews.
+    """
+    member_reviews_module()
+    ann, ben = add_member(app, "Ann"), add_member(app, "Ben")
+    write_reviews(app, ann, [1, 2])
+    assert_error_shape(client.get("/api/members/999/reviews"), 404)
+    empty = client.get(f"/api/members/{ben}/reviews")
+    assert empty.status_code == 200, f"expected 200 for a member without reviews, got {empty.status_code}"
+    assert empty.json["items"] == [] and (empty.json["total"], empty.json["pages"]) == (0, 0), (
+        f"expected no items, total 0 and pages 0, got {envelope(empty.json)}"
+    )
+
+
+@pytest.mark.exercise("09.5")
+def test_the_swagger_document_names_the_path_and_keeps_the_chapters_models(app, client):
+    """/api/swagger.json builds, documents GET /members/{member_id}/reviews, and the chapter's models keep their fields.
+    Swagger keeps one model per name for the whole API: a model of yours named like one of the chapter's replaces it in
+    the document, and the operations that use it are then documented wrong. Give yours new names.
+    """
+    member_reviews_module()
+    response = client.get("/api/swagger.json")
+    assert response.status_code == 200, f"expected the Swagger document (200), got {response.status_code}"
+    document = response.json
+    assert "get" in document["paths"].get("/members/{member_id}/reviews", {}), (
+        f"expected GET /members/{{member_id}}/reviews in the document, got the paths {sorted(document['paths'])}"
+    )
+    models = {"Book": {"id", "title", "author", "year", "reviews"}, "BookPage": {"items", "page", "per_page", "total", "pages"},
+              "Review": {"id", "book_id", "member", "rating", "text"}, "Member": {"id", "name", "email", "roles"},
+              "Error": {"error", "message", "errors"}}
+    for name, fields in models.items():
+        documented = set(document["definitions"].get(name, {}).get("properties", {}))
+        assert documented == fields, f"expected the model {name} with {sorted(fields)}, got {sorted(documented)}"

@@ -1,7 +1,7 @@
 """Hidden tests for chapter 09: what grading adds to the public checks."""
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -130,3 +130,92 @@ def test_fields_outside_the_model_change_nothing(app, client):
         stored = db.session.get(Review, review_id)
         assert stored is not None and (stored.user_id, stored.book_id, stored.rating) == (ann, book_id, 2), \
             "expected only the rating and text to change"
+
+
+# 09.5: a member's reviews, page by page
+
+def reviews_by(app, member_id, days_ago, offset=0):
+    """Have the member review one new book per entry, written that many days before a fixed day; return the ids."""
+    db, User, Book, Review, Role, Login, tokens = learner_models()
+    day = datetime(2025, 3, 15, 8, 30, tzinfo=timezone.utc)
+    with app.app_context():
+        written = [Review(book=Book(title=f"Novel {offset + n}", author="Ursula K. Le Guin"), user_id=member_id,
+                          rating=5 - n % 5, text=f"Thoughts {offset + n}", created_at=day - timedelta(days=days))
+                   for n, days in enumerate(days_ago)]
+        db.session.add_all(written)
+        db.session.commit()
+        return [review.id for review in written]
+
+
+def listed(app, member_id, query=""):
+    import importlib
+
+    importlib.import_module("bookshelf.api.member_reviews")
+    return app.test_client().get(f"/api/members/{member_id}/reviews{query}")
+
+
+@pytest.mark.exercise("09.5")
+def test_seven_reviews_three_a_page(app):
+    """Cat's 7 reviews beside Dan's, 3 a page: 3 pages of 3, 3 and 1, newest first, Cat's only, with their keys."""
+    db, User, Book, Review, Role, Login, tokens = learner_models()
+    cat, dan = add_member(app, "Cat"), add_member(app, "Dan")
+    dans = reviews_by(app, dan, [0, 9], offset=100)
+    ids = reviews_by(app, cat, [4, 1, 7, 2, 6, 3, 5])
+    reviews_by(app, dan, [8], offset=200)
+    with app.app_context():
+        db.session.execute(text("PRAGMA reverse_unordered_selects = ON"))
+        db.session.commit()
+    newest_first = [ids[1], ids[3], ids[5], ids[0], ids[6], ids[4], ids[2]]
+    seen = []
+    for page, count in ((1, 3), (2, 3), (3, 1)):
+        response = listed(app, cat, f"?per_page=3&page={page}")
+        assert response.status_code == 200, response.status_code
+        body = response.json
+        assert (body["page"], body["per_page"], body["total"], body["pages"]) == (page, 3, 7, 3), body
+        assert len(body["items"]) == count
+        seen += body["items"]
+    assert [item["id"] for item in seen] == newest_first, [item["id"] for item in seen]
+    assert not {item["id"] for item in seen} & set(dans)
+    with app.app_context():
+        for item in seen:
+            review = db.session.get(Review, item["id"])
+            assert (item["book_id"], item["rating"], item["text"]) == (review.book_id, review.rating, review.text), item
+    assert listed(app, cat, "?per_page=3&page=9").json["items"] == []
+
+
+@pytest.mark.exercise("09.5")
+def test_a_tie_on_created_at_goes_to_the_higher_id(app):
+    """Four reviews of one moment, two pages of two: the ids from highest to lowest, each once."""
+    cat = add_member(app, "Cat")
+    ids = reviews_by(app, cat, [2, 2, 2, 2])
+    seen = [item["id"] for page in (1, 2) for item in listed(app, cat, f"?per_page=2&page={page}").json["items"]]
+    assert seen == sorted(ids, reverse=True), seen
+
+
+@pytest.mark.exercise("09.5")
+@pytest.mark.parametrize("query", ["?per_page=101", "?per_page=500", "?page=-3", "?per_page=-1", "?page=x"])
+def test_out_of_range_arguments_are_a_400(app, query):
+    """per_page above 100 or below 1, a negative page, a page that is no number: 400 with "error" and "message"."""
+    cat = add_member(app, "Cat")
+    reviews_by(app, cat, [1])
+    response = listed(app, cat, query)
+    assert response.status_code == 400 and {"error", "message"} <= set(response.json or {}), response.status_code
+
+
+@pytest.mark.exercise("09.5")
+def test_a_member_who_does_not_exist_is_a_404(app):
+    """Member 4242 does not exist: 404 with "error" and "message", even when others have reviews."""
+    cat = add_member(app, "Cat")
+    reviews_by(app, cat, [1, 2])
+    response = listed(app, 4242)
+    assert response.status_code == 404 and {"error", "message"} <= set(response.json or {}), response.status_code
+
+
+@pytest.mark.exercise("09.5")
+def test_the_review_model_of_the_reviews_namespace_is_kept(app):
+    """The Swagger document still documents a book's reviews with the chapter's Review model."""
+    response = listed(app, add_member(app, "Cat"))
+    assert response.status_code == 200
+    document = app.test_client().get("/api/swagger.json").json
+    assert "/members/{member_id}/reviews" in document["paths"]
+    assert set(document["definitions"]["Review"]["properties"]) == {"id", "book_id", "member", "rating", "text"}
