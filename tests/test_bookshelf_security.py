@@ -256,10 +256,42 @@ def test_a_javascript_link_is_refused(app, client, link):
     assert rows(app, "books") == before
 
 
-@pytest.mark.parametrize("path", ["/", "/books/4"])
+@pytest.mark.parametrize("path", ["/", "/books/4", "/search?q=gotcha"])
 def test_a_script_title_is_escaped(client, path):
     page = client.get(path).get_data(as_text=True)  # the seed's fourth book is titled <script>alert('gotcha')</script>
     assert "&lt;script&gt;" in page and "<script>alert" not in page
+
+
+# 04.4: the search page, sent by GET
+
+SEARCH_RESULT = re.compile(r'href="/books/(\d+)"')
+
+
+def test_a_search_needs_no_session_and_no_token(app):
+    """A search changes nothing, so a visitor without a session or a token gets its results: the link can be shared."""
+    response = app.test_client().get("/search", query_string={"q": "butler", "year_from": "1970", "year_to": "1990"})
+    assert response.status_code == 200 and SEARCH_RESULT.findall(response.get_data(as_text=True)) == ["2"]
+
+
+@pytest.mark.parametrize("q", ["' OR '1'='1", "%' OR title LIKE '%", '"; DROP TABLE books; --', "le guin' --"])
+def test_the_search_takes_sql_as_words(app, client, q):
+    before = rows(app, "books")
+    response = client.get("/search", query_string={"q": q})
+    assert response.status_code == 200 and SEARCH_RESULT.findall(response.get_data(as_text=True)) == []
+    assert rows(app, "books") == before
+
+
+def test_the_search_shows_the_visitors_words_as_text(client):
+    page = client.get("/search", query_string={"q": '"><script>alert(1)</script>'}).get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+
+
+@pytest.mark.parametrize("query", [{"year_from": "1990", "year_to": "1980"}, {"year_to": "99999999999999999999"},
+                                   {"q": "x"}, {"q": "x" * 101}, {"year_from": "MCMLXIX"}])
+def test_a_wrong_search_is_a_form_error(client, query):
+    response = client.get("/search", query_string=query)
+    assert response.status_code == 200 and b'class="error"' in response.data
+    assert SEARCH_RESULT.findall(response.get_data(as_text=True)) == []
 
 
 # 22: the members API, exempt from CSRF by design

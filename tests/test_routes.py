@@ -46,6 +46,8 @@ FOUND = [
     (("POST", "/api/tokens"), "", {"data": "[" * 5000 + "]" * 5000, "content_type": "application/json"}),
     (("POST", "/api/tokens"), "", {"json": {"email": "\ud800@example.com", "password": "\udfff"}}),
     (("POST", "/api/books"), "", {"json": {"title": "\ud800", "author": "Octavia E. Butler"}}),
+    # 04.4's search: a quote in the words, and years past SQLite's 64 bits, the traps of a query built by hand
+    (("GET", "/search"), "q=O%27Brien&year_from=-99999999999999999999&year_to=99999999999999999999", {}),
 ]
 # fields that Bookshelf's forms and JSON bodies read, now or in later chapters, and two that nobody may set
 FIELDS = ["email", "name", "title", "author", "year", "rating", "text", "password", "next", "id", "is_admin"]
@@ -119,7 +121,9 @@ bodies = st.one_of(st.just({}), json_bodies, raw_json.map(lambda raw: {"data": r
                    form_bodies, multipart_bodies)
 # where a request carries its CSRF token: the form's hidden field, or the header that scripts use
 placements = st.sampled_from(["field", "header"])
-queries = st.lists(st.tuples(st.sampled_from(["page", "per_page", "next"]) | st.text(max_size=8), text), max_size=4)
+# the names that views read from the URL: paging, the page after log-in, and 04.4's search fields
+queries = st.lists(st.tuples(st.sampled_from(["page", "per_page", "next", "q", "year_from", "year_to"])
+                             | st.text(max_size=8), text), max_size=4)
 
 
 def values_for(converter):

@@ -1,4 +1,4 @@
-"""Checks for chapter 04: a validator of your own, an image recognised by its bytes, and the add-book view."""
+"""Checks for chapter 04: a validator of your own, an image recognised by its bytes, the add-book view, and a search."""
 
 import base64
 import io
@@ -9,7 +9,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from workbook.check_fixtures import form_token
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
-POINTS = {"04.1": 2, "04.2": 2, "04.3": 3}
+POINTS = {"04.1": 2, "04.2": 2, "04.3": 3, "04.4": 3}
 # the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
 # grading leaves every other exercise blank
 NEEDS = {"04.3": ["04.1"]}
@@ -301,3 +301,162 @@ def test_token_of_another_session_is_refused(app, client):
     response = client.post("/books/new", data={**GOOD_BOOK, "csrf_token": stolen})
     assert response.status_code == 400, f"expected 400 for another session's token, got {response.status_code}"
     assert count_books(app) == 0, "expected no book added"
+
+
+# 04.4: finding books (a design exercise: only the URL, the field names, the links and the error class are fixed)
+
+# the shelf the checks search, added in an order that is neither by title nor by year
+SHELF = [
+    ("Piranesi", "Susanna Clarke", 2020),
+    ("Kindred", "Octavia E. Butler", 1979),
+    ("The Third Policeman", "Flann O'Brien", 1967),
+    ("Parable of the Sower", "Octavia E. Butler", 1993),
+    ("Jonathan Strange & Mr Norrell", "Susanna Clarke", 2004),
+    ("Beowulf", "Anonymous", None),
+]
+RESULT_LINK = re.compile(r"""href=["']?(?:https?://[^/"']+)?/books/(\d+)["'\s>]""")
+
+
+def search_module():
+    """Import the learner's bookshelf/search.py: the factory starts without a blank one, a check says it is blank."""
+    import importlib
+
+    return importlib.import_module("bookshelf.search")
+
+
+def shelve(app, books=SHELF):
+    """Add the books; return {title: id}."""
+    db, Book = learner_book_model()
+    with app.app_context():
+        added = [Book(title=title, author=author, year=year) for title, author, year in books]
+        db.session.add_all(added)
+        db.session.commit()
+        return {book.title: book.id for book in added}
+
+
+def search(client, **fields):
+    """GET /search with these fields in the URL; return the response and its page."""
+    response = client.get("/search", query_string=fields)
+    return response, response.get_data(as_text=True)
+
+
+def found(page, ids):
+    """Return the titles the page links to, in the order of the links (a book linked twice counts once)."""
+    titles = {str(book_id): title for title, book_id in ids.items()}
+    linked = dict.fromkeys(match for match in RESULT_LINK.findall(page) if match in titles)
+    return [titles[book_id] for book_id in linked]
+
+
+def titles_matching(q=None, year_from=None, year_to=None, books=SHELF):
+    """The titles a search should find, by title then id (the books' order when titles tie)."""
+    return sorted(title for title, author, year in books
+                  if (q is None or q.strip().lower() in title.lower() or q.strip().lower() in author.lower())
+                  and (year_from is None or (year is not None and year >= year_from))
+                  and (year_to is None or (year is not None and year <= year_to)))
+
+
+@pytest.mark.exercise("04.4")
+def test_the_search_page_lists_every_book_by_title_under_a_get_form(app, client):
+    """/search answers 200 with a form that sends q, year_from and year_to by GET, and lists every book by title.
+    The same holds for the form sent empty (q of spaces only). With no criteria, no book is left out. A form sent by
+    GET has no token to check: a FlaskForm needs CSRF off (class Meta) and the fields from request.args, and
+    form.validate(), since validate_on_submit() is false on every GET.
+    """
+    search_module()
+    ids = shelve(app)
+    response, page = search(client)
+    assert response.status_code == 200, f"expected the search page (200) at /search, got {response.status_code}"
+    forms = re.findall(r"<form\b[^>]*>", page, re.I)
+    assert any(not re.search(r"method\s*=\s*[\"']?post", tag, re.I) for tag in forms), (
+        f"expected a <form> sent by GET (method=\"get\", or no method), found {forms or 'no form'}"
+    )
+    for name in ("q", "year_from", "year_to"):
+        assert re.search(rf"""name=["']?{name}["'\s>]""", page), f"expected a field named {name} in the form"
+    assert found(page, ids) == titles_matching(), (
+        f"expected every book listed, each a link to /books/<id>, by title: {titles_matching()}, found {found(page, ids)}"
+    )
+    response, page = search(client, q="   ", year_from="", year_to="")
+    assert response.status_code == 200 and found(page, ids) == titles_matching(), (
+        f"expected the form sent empty (q of spaces only) to list every book too, found {found(page, ids)}"
+    )
+
+
+@pytest.mark.exercise("04.4")
+def test_words_find_books_by_title_or_author(app, client):
+    """q finds the books whose title or author holds it, ignoring case and the spaces around it, ordered by title.
+    Trim q, then ask for the title or the author (either may hold the words), case-insensitively, through the ORM: a
+    quote in the words is just a quote when the value goes to the database as a bound parameter.
+    """
+    search_module()
+    ids = shelve(app)
+    # a title, an author with spaces around, upper case, a quote, and words in titles and authors
+    for q in ("kindred", "  butler ", "CLARKE", "o'brien", "the"):
+        response, page = search(client, q=q)
+        assert response.status_code == 200, f"expected 200 for q={q!r}, got {response.status_code}"
+        assert found(page, ids) == titles_matching(q), (
+            f"expected q={q!r} to find {titles_matching(q)}, in this order, found {found(page, ids)}"
+        )
+
+
+@pytest.mark.exercise("04.4")
+def test_years_narrow_the_search(app, client):
+    """year_from and year_to keep the books of those years, bounds included, and every criterion given must hold.
+    A book without a year is outside every range. Each criterion given adds a condition (>= and <=, not > and <).
+    """
+    search_module()
+    ids = shelve(app)
+    for fields in ({"year_from": "1990"}, {"year_to": "1979"}, {"year_from": "1979", "year_to": "1993"},
+                   {"q": "butler", "year_from": "1980"}, {"q": "clarke", "year_to": "2004", "year_from": "2004"}):
+        response, page = search(client, **fields)
+        assert response.status_code == 200, f"expected 200 for {fields}, got {response.status_code}"
+        expected = titles_matching(fields.get("q"), *(int(fields[key]) if key in fields else None
+                                                      for key in ("year_from", "year_to")))
+        assert found(page, ids) == expected, (
+            f"expected {fields} to find {expected}, in this order, found {found(page, ids)}"
+        )
+
+
+@pytest.mark.exercise("04.4")
+def test_a_wrong_search_shows_its_errors_and_no_book(app, client):
+    """A wrong value, or year_from after year_to, answers 200 with an error (class="error") on the page, and no book.
+    Give each field its rule (2 to 100 characters, whole years from -3000 to 2100) and compare the two years in the
+    form; search only when the form is valid. SQLite cannot even compare a number past 64 bits: bound the years.
+    """
+    search_module()
+    ids = shelve(app)
+    for fields in ({"year_from": "2000", "year_to": "1990"}, {"q": " K "}, {"q": "x" * 101}, {"year_from": "nineteen"},
+                   {"year_to": "99999999999999999999"}, {"year_from": "-3001"}):
+        response, page = search(client, **fields)
+        assert response.status_code == 200, (
+            f"expected the form with its errors (200) for {fields}, got {response.status_code}"
+        )
+        assert 'class="error"' in page, f"expected an error on the page (an element with class=\"error\") for {fields}"
+        assert found(page, ids) == [], f"expected no book listed for {fields}, found {found(page, ids)}"
+
+
+@pytest.mark.exercise("04.4")
+def test_sql_in_the_words_is_only_words(app, client):
+    """Words that would be SQL in a pasted string find nothing, and break nothing: no book holds them.
+    Let the ORM send the words as a value: an f-string in text() lets them end the string and rewrite the query.
+    """
+    search_module()
+    ids = shelve(app)
+    for q in ("' OR '1'='1", "x%' OR 1=1 --"):
+        response, page = search(client, q=q)
+        assert response.status_code == 200, f"expected 200 for q={q!r}, got {response.status_code}"
+        assert found(page, ids) == [], f"expected q={q!r} to find no book, found {found(page, ids)}"
+
+
+@pytest.mark.exercise("04.4")
+def test_titles_and_the_visitors_words_show_as_text(app, client):
+    """A title that holds HTML is listed as text, and HTML in q shows as text too, never as markup.
+    Let Jinja escape every value the page shows: no |safe, no Markup, no HTML built from strings in Python.
+    """
+    search_module()
+    ids = shelve(app, SHELF + [("<em>Dawn</em> & Adulthood Rites", "Octavia E. Butler", 1987)])
+    response, page = search(client, q="dawn")
+    assert found(page, ids) == ["<em>Dawn</em> & Adulthood Rites"], f"expected q='dawn' to find Dawn, found {found(page, ids)}"
+    assert "&lt;em&gt;Dawn&lt;/em&gt;" in page and "<em>Dawn" not in page, "expected the title shown as text, escaped"
+    response, page = search(client, q="<b>Kindred</b>")
+    assert response.status_code == 200, f"expected 200, got {response.status_code}"
+    assert "<b>Kindred" not in page, "expected the words of q shown as text wherever the page shows them, never as <b>"

@@ -111,3 +111,112 @@ def test_the_message_shows_the_title_as_text(app, client):
     assert "&lt;em&gt;Piranesi&lt;/em&gt;" in message and "<em>" not in message, (
         f"expected the title shown as text in the message, found {message!r}"
     )
+
+
+# 04.4: finding books, on another shelf
+
+OTHER_SHELF = [
+    ("The Lathe of Heaven", "Ursula K. Le Guin", 1971),
+    ("Dune", "Frank Herbert", 1965),
+    ("Herbert West", "H. P. Lovecraft", 1922),
+    ("The Iliad", "Homer", -750),
+    ("Ender's Game", "Orson Scott Card", 1985),
+    ("Lavinia", "Ursula K. Le Guin", 2008),
+    ("The Left Hand of Darkness", "Ursula K. Le Guin", 1969),
+    ("Dune", "Frank Herbert", 1965),
+    ("Gilgamesh", "Anonymous", None),
+]
+
+
+def shelved(app, books=OTHER_SHELF):
+    """Add the books; return their ids in the order given."""
+    from bookshelf.db import db
+    from bookshelf.models import Book
+
+    import importlib
+
+    importlib.import_module("bookshelf.search")
+    with app.app_context():
+        added = [Book(title=title, author=author, year=year) for title, author, year in books]
+        db.session.add_all(added)
+        db.session.commit()
+        return [book.id for book in added]
+
+
+def listed(client, ids, **fields):
+    """Return the status, the page, and the indexes (in OTHER_SHELF) of the books the page links to, in order."""
+    response = client.get("/search", query_string=fields)
+    page = response.get_data(as_text=True)
+    where = {str(book_id): index for index, book_id in enumerate(ids)}
+    links = re.findall(r"""href=["']?(?:https?://[^/"']+)?/books/(\d+)["'\s>]""", page)
+    return response.status_code, page, [where[link] for link in dict.fromkeys(links) if link in where]
+
+
+@pytest.mark.exercise("04.4")
+def test_no_criteria_list_the_other_shelf_by_title_then_id(app, client):
+    """With no criteria, or an empty form, every book of another shelf is listed by title, two books of one title by id."""
+    ids = shelved(app)
+    for fields in ({}, {"q": "  ", "year_from": "", "year_to": ""}):
+        status, page, found = listed(client, ids, **fields)
+        assert status == 200, status
+        assert found == [1, 7, 4, 8, 2, 5, 3, 0, 6], f"expected every book by title then id for {fields}, found {found}"
+
+
+@pytest.mark.exercise("04.4")
+@pytest.mark.parametrize(("q", "expected"), [
+    ("le guin", [5, 0, 6]), ("herbert", [1, 7, 2]), ("  DARK  ", [6]), ("ender's", [4]), ("HOMER", [3]),
+])
+def test_other_words_find_books_by_title_or_author(app, client, q, expected):
+    """Other words, trimmed and in any case, find the books whose title or author holds them, by title then id."""
+    ids = shelved(app)
+    status, page, found = listed(client, ids, q=q)
+    assert status == 200, status
+    assert found == expected, f"expected q={q!r} to find {expected}, found {found}"
+
+
+@pytest.mark.exercise("04.4")
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"year_from": "1969", "year_to": "1971"}, [0, 6]), ({"year_from": "2008"}, [5]), ({"year_to": "-1"}, [3]),
+    ({"q": "dune", "year_from": "1965", "year_to": "1965"}, [1, 7]), ({"q": "le guin", "year_to": "1970"}, [6]),
+])
+def test_other_years_narrow_the_search(app, client, fields, expected):
+    """Other ranges of years, bounds included and before the common era too, with or without words."""
+    ids = shelved(app)
+    status, page, found = listed(client, ids, **fields)
+    assert status == 200, status
+    assert found == expected, f"expected {fields} to find {expected}, found {found}"
+
+
+@pytest.mark.exercise("04.4")
+@pytest.mark.parametrize("fields", [
+    {"year_from": "1975", "year_to": "1974"}, {"q": "\t\u00e9 "}, {"q": "y" * 150}, {"year_from": "12.5"},
+    {"year_to": "2101"}, {"year_from": "-99999999999999999999"}, {"q": "dune", "year_from": "2000", "year_to": "1"},
+])
+def test_other_wrong_searches_show_errors_and_no_book(app, client, fields):
+    """Other wrong values, and other years in the wrong order: 200, an error on the page, no book listed."""
+    ids = shelved(app)
+    status, page, found = listed(client, ids, **fields)
+    assert status == 200, f"expected 200 for {fields}, got {status}"
+    assert 'class="error"' in page, f"expected an error on the page for {fields}"
+    assert found == [], f"expected no book for {fields}, found {found}"
+
+
+@pytest.mark.exercise("04.4")
+@pytest.mark.parametrize("q", ['"; DROP TABLE books; --', "%' OR title LIKE '%", "') OR ('a'='a"])
+def test_other_sql_in_the_words_finds_nothing(app, client, q):
+    """Other words that would be SQL in a pasted string: 200, no book, and the shelf still whole afterwards."""
+    ids = shelved(app)
+    status, page, found = listed(client, ids, q=q)
+    assert status == 200 and found == [], f"expected 200 and no book for q={q!r}, got {status} and {found}"
+    assert len(listed(client, ids)[2]) == len(OTHER_SHELF), "expected every book still on the shelf"
+
+
+@pytest.mark.exercise("04.4")
+def test_other_html_shows_as_text(app, client):
+    """Another title with a script, and another q with a tag, show as text on the page."""
+    ids = shelved(app, OTHER_SHELF + [("<script>alert(1)</script> Kindred", "Octavia E. Butler", 1979)])
+    status, page, found = listed(client, ids, q="kindred")
+    assert found == [len(OTHER_SHELF)], f"expected the book with a script in its title found, found {found}"
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page, "expected the title shown as text"
+    status, page, found = listed(client, ids, q='"><img src=x onerror=alert(1)>')
+    assert status == 200 and "<img src=x" not in page, "expected the words of q shown as text, never as a tag"
