@@ -58,6 +58,41 @@ def test_check_password_tells_right_from_wrong(app, password):
 
 
 @pytest.mark.exercise("05.1")
+@pytest.mark.parametrize("password", ["\tstarts with a tab", "ends with three spaces   ", "  spaced  out  "])
+def test_a_password_is_checked_as_typed(app, password):
+    """A password is checked as typed: without its spaces or tabs at either end, it is another password.
+    Spaces and tabs belong to a passphrase: what is hashed and what is compared is the password as the member typed it.
+    """
+    _, _, User = learner_models()
+    with app.app_context():
+        member = User(name="Ann", email="ann@example.com")
+        member.set_password(password)
+        assert member.check_password(password) is True, f"expected check_password({password!r}) to be True"
+        for other in {password.strip(), password.lstrip(), password.rstrip()} - {password}:
+            assert member.check_password(other) is False, (
+                f"expected check_password({other!r}) to be False for the password {password!r}"
+            )
+
+
+@pytest.mark.exercise("05.1")
+def test_a_long_password_counts_to_its_last_character(app):
+    """Two long passwords that differ only in their last character are two passwords: the form allows 256 characters.
+    Every character of the password counts: a password cut at some length makes all passwords with that start one.
+    """
+    _, _, User = learner_models()
+    start = PASSPHRASE + " and a second line of it, " * 8
+    with app.app_context():
+        member = User(name="Ann", email="ann@example.com")
+        member.set_password(start + "A")
+        assert member.check_password(start + "A") is True, (
+            f"expected the password of {len(start) + 1} characters set to be accepted"
+        )
+        assert member.check_password(start + "B") is False, (
+            f"expected a password of {len(start) + 1} characters that differs only at its end refused"
+        )
+
+
+@pytest.mark.exercise("05.1")
 def test_member_without_password_cannot_log_in(app):
     """A member without a password (the demo members, made before chapter 05) gets False, not an exception.
     password_hash is None for them: return False before calling check_password_hash.
@@ -110,6 +145,28 @@ def test_loader_returns_the_member_of_a_log_in(app):
             found = load_user(token)
             assert found is not None and found.id == member_id, f"expected member {member_id} for {token!r}, got {found!r}"
             assert found.get_id() == token, f"expected get_id() to be {token!r}, it is {found.get_id()!r}"
+
+
+@pytest.mark.exercise("05.2")
+def test_only_the_whole_token_as_it_is_loads(app):
+    """Only a log-in's whole token, as it is, loads: not the member's id, nor the token in capitals, cut short, or a wildcard.
+    A token is a secret matched whole and exactly: an id is easy to guess and outlives every log-in, and a pattern
+    (LIKE, which also ignores case in SQLite) matches log-ins whose token nobody sent.
+    """
+    from bookshelf.login import load_user
+
+    db, Login, User = learner_models()
+    with app.app_context():
+        member = User(name="Cy", email="cy@example.com")
+        login = Login(user=member, token="tablet-token-7")
+        db.session.add_all([member, login])
+        db.session.commit()
+        tried = [str(member.id), str(login.id), "Tablet-Token-7", "tablet-token", "tablet-token-", "%", "tablet%",
+                 "_ablet-token-7"]
+    with app.test_request_context():
+        for token in tried:
+            assert load_user(token) is None, f"expected nobody for the token {token!r} (the log-in's is 'tablet-token-7')"
+        assert load_user("tablet-token-7") is not None, "expected the member for the log-in's own token"
 
 
 def age_log_in(app, token, days):
@@ -189,6 +246,36 @@ def test_safe_next_sends_everything_else_to_the_index(app, target):
     """Other sites, schemes, backslashes, control characters, relative and missing targets give the index.
     Return url_for("main.index") unless target is a str, starts with "/" but not "//", has no backslash,
     isprintable(), and urlsplit finds no scheme and no netloc.
+    """
+    from flask import url_for
+
+    from bookshelf.redirects import safe_next
+
+    with app.test_request_context():
+        index = {url_for("main.index"), "/"}
+        assert safe_next(target) in index, f"expected the index for {target!r}, got {safe_next(target)!r}"
+
+
+@pytest.mark.exercise("05.3")
+@pytest.mark.parametrize("target", ["/books?title=the dispossessed", "/membres/zoë", "/reviews/4?page=2&sort=new",
+                                    "/books/./7"])
+def test_safe_next_keeps_spaces_and_letters_beyond_ascii(app, target):
+    """A path with spaces or letters beyond ASCII is kept: they are printable, and the path stays on this site.
+    Refuse what a browser would read as another site or drop: a space, an accent or a dot is none of those.
+    """
+    from bookshelf.redirects import safe_next
+
+    with app.test_request_context():
+        assert safe_next(target) == target, f"expected {target!r} kept, got {safe_next(target)!r}"
+
+
+@pytest.mark.exercise("05.3")
+@pytest.mark.parametrize("target", ["/reviews\x7f/1", "/\x1b]8;;", "/x\x0by", "/y\x0cz", "/\x08\x08/evil.example",
+                                    "/books\x1f"])
+def test_safe_next_refuses_every_unprintable_character(app, target):
+    """Every unprintable character gives the index: DEL, escape, vertical tab, form feed and backspace too.
+    Unprintable is more than tabs, line breaks and NUL, more than white space and more than the characters below 32:
+    DEL (127) is one too.
     """
     from flask import url_for
 
@@ -321,3 +408,45 @@ def test_copied_cookie_dies_at_logout(app, client, copied):
     assert not is_logged_in(replay), f"expected the {copied} cookie copied before logout refused after it"
     assert not is_logged_in(client), "expected the browser that logged out to be logged out"
     assert is_logged_in(phone), "expected the member's other device still logged in"
+
+
+def member_without_password(app, email):
+    """Add a member as chapters before 05 made them: no password hash."""
+    db, _, User = learner_models()
+    with app.app_context():
+        db.session.add(User(name=email.split("@")[0].title(), email=email))
+        db.session.commit()
+
+
+@pytest.mark.exercise("05.4")
+def test_member_without_a_password_is_answered_as_an_unknown_email(app, client):
+    """A member without a password gets the answer of an unknown e-mail: the form again, one message, no log-in.
+    The members made before this chapter have no password. Such a member has no right password, so the login fails for them as for an address nobody has, never with an error.
+    """
+    register(client, "ann@example.com")
+    member_without_password(app, "early@example.com")
+    early, unknown = log_in(client, "early@example.com", "any password at all"), log_in(client, "later@example.com")
+    assert early.status_code == unknown.status_code == 200, (
+        f"expected the form again (200) for both, got {early.status_code} and {unknown.status_code}"
+    )
+    assert flashes(early) and flashes(early) == flashes(unknown), (
+        f"expected one message for both, got {flashes(early)!r} and {flashes(unknown)!r}"
+    )
+    assert not is_logged_in(client), "expected nobody logged in"
+
+
+@pytest.mark.exercise("05.4")
+def test_member_without_a_password_costs_a_wrong_passwords_time(app, client, password_hashes):
+    """A member without a password costs about the time of a wrong password, so time does not tell who has none.
+    The password hashing a wrong password costs is spent whenever there is no hash to check against, not only when
+    the e-mail is unknown.
+    """
+    register(client, "ann@example.com")
+    member_without_password(app, "early@example.com")
+    wrong = password_hashes.during(lambda: log_in(client, "ann@example.com", "a wrong password"))
+    without = password_hashes.during(lambda: log_in(client, "early@example.com", "a wrong password"))
+    assert wrong, "expected a wrong password to be checked against the member's password hash"
+    assert hashed_as_much(without, wrong), (
+        f"expected a member without a password to cost the password hashing of a wrong password "
+        f"({hashes_told(wrong)}), it cost {hashes_told(without)}: the answer comes sooner, and tells who has none"
+    )
