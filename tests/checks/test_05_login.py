@@ -1,12 +1,17 @@
-"""Checks for chapter 05: password hashes, the user loader, a safe next, and login and logout."""
+"""Checks for chapter 05: password hashes, the user loader, a safe next, login and logout, and where a member is
+logged in."""
 
 from urllib.parse import urlsplit
 
+import re
+
 import pytest
-from workbook.check_fixtures import flashes, form_token, hashed_as_much, hashes_told
+from workbook.check_fixtures import (
+    chapter05_stand_ins, flashes, form_token, hashed_as_much, hashes_told, logged_in_client,
+)
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
-POINTS = {"05.1": 2, "05.2": 2, "05.3": 2, "05.4": 3}
+POINTS = {"05.1": 2, "05.2": 2, "05.3": 2, "05.4": 3, "05.5": 3}
 # the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
 # grading leaves every other exercise blank
 NEEDS = {"05.4": ["05.1", "05.2", "05.3"]}
@@ -450,3 +455,183 @@ def test_member_without_a_password_costs_a_wrong_passwords_time(app, client, pas
         f"expected a member without a password to cost the password hashing of a wrong password "
         f"({hashes_told(wrong)}), it cost {hashes_told(without)}: the answer comes sooner, and tells who has none"
     )
+
+
+# 05.5: where a member is logged in (a design exercise: only the URLs, the marker and the answers are fixed);
+# the answers of 05.1 and 05.2 are stood in for, so that this check needs no other exercise of the chapter
+
+LOGINS_PAGE = "/account/logins"
+# one log-in of the list: an <li> or a table row, with the address of the form that ends it
+ITEM = re.compile(r"<(li|tr)\b[^>]*>(.*?)</\1\s*>", re.S | re.I)
+END_ADDRESS = re.compile(r"/account/logins/(\d+)/end\b")
+
+
+def devices_module():
+    """Import the learner's bookshelf/devices.py: the factory starts without a blank one, a check says it is blank."""
+    import importlib
+
+    return importlib.import_module("bookshelf.devices")
+
+
+def add_members(app, *names):
+    """Add members by name, with the address name@example.com."""
+    db, _, User = learner_models()
+    with app.app_context():
+        db.session.add_all(User(name=name, email=f"{name.lower()}@example.com") for name in names)
+        db.session.commit()
+
+
+def device(app, name):
+    """Return (a client logged in as the member on a device of its own, the id of that log-in, its token)."""
+    db, Login, _ = learner_models()
+    client = logged_in_client(app, f"{name.lower()}@example.com")
+    with client.session_transaction() as session:
+        token = session["_user_id"]
+    with app.app_context():
+        return client, db.session.scalar(db.select(Login.id).where(Login.token == token)), token
+
+
+def listed(client):
+    """Return the page of log-ins, and its items as {log-in id: the item's text} (ids read from the end forms)."""
+    response = client.get(LOGINS_PAGE)
+    assert response.status_code == 200, f"expected GET {LOGINS_PAGE} to show the member's log-ins, got {response.status_code}"
+    page = response.get_data(as_text=True)
+    items = {}
+    for item in ITEM.finditer(page):
+        found = END_ADDRESS.search(item.group(2))
+        if found:
+            items[int(found.group(1))] = item.group(2)
+    return page, items
+
+
+def end(client, login_id, token=True):
+    """POST to the address that ends a log-in, with a CSRF token of the client's session (or none)."""
+    data = {"csrf_token": form_token(client, "/auth/password")} if token else {}
+    return client.post(f"/account/logins/{login_id}/end", data=data)
+
+
+def live_logins(app):
+    db, Login, _ = learner_models()
+    with app.app_context():
+        return sorted(db.session.scalars(db.select(Login.id)))
+
+
+@pytest.mark.exercise("05.5")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+def test_a_member_sees_each_of_their_log_ins_and_this_one_marked(app):
+    """Ann, logged in on three devices, sees her three log-ins, each with its end form, this device's marked.
+    One item (<li> or <tr>) per log-in of hers, with a form whose action is /account/logins/<id>/end. Only the item of
+    the log-in this request came with says "this device": compare each log-in's token with current_user.get_id().
+    Another member's log-ins are not hers to see, and a token is a password: the page never shows one.
+    """
+    devices_module()
+    add_members(app, "Ann", "Ben")
+    laptop, laptop_id, laptop_token = device(app, "Ann")
+    _, phone_id, phone_token = device(app, "Ann")
+    tablet, tablet_id, tablet_token = device(app, "Ann")
+    _, ben_id, ben_token = device(app, "Ben")
+    for client, current in ((laptop, laptop_id), (tablet, tablet_id)):
+        page, items = listed(client)
+        assert sorted(items) == sorted([laptop_id, phone_id, tablet_id]), (
+            f"expected one item (<li> or <tr>) with an end form for each of Ann's log-ins {sorted([laptop_id, phone_id, tablet_id])}, "
+            f"found items for {sorted(items)}"
+        )
+        marked = sorted(login_id for login_id, item in items.items() if "this device" in item.lower())
+        assert marked == [current], f"expected only the item of this device's log-in ({current}) to say 'this device', found {marked}"
+        assert f"/account/logins/{ben_id}/" not in page, "expected Ben's log-in nowhere on Ann's page"
+        for token in (laptop_token, phone_token, tablet_token, ben_token):
+            assert token not in page, "expected no log-in's token on the page: whoever reads it can log in with it"
+
+
+@pytest.mark.exercise("05.5")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+def test_ending_another_device_logs_out_that_device_only(app):
+    """Ann ends her phone's log-in from her laptop: a redirect, the phone is logged out, laptop and tablet are not.
+    Ending a log-in deletes its row, as logout does: the user loader then finds no member for its cookies.
+    """
+    devices_module()
+    add_members(app, "Ann")
+    laptop, laptop_id, _ = device(app, "Ann")
+    phone, phone_id, _ = device(app, "Ann")
+    tablet, tablet_id, _ = device(app, "Ann")
+    response = end(laptop, phone_id)
+    assert response.status_code in (302, 303), f"expected a redirect after ending a log-in, got {response.status_code}"
+    assert not is_logged_in(phone), "expected the phone logged out once its log-in ended"
+    assert is_logged_in(laptop) and is_logged_in(tablet), "expected Ann's other devices still logged in"
+    assert sorted(listed(laptop)[1]) == sorted([laptop_id, tablet_id]), "expected the page to list the two log-ins left"
+
+
+@pytest.mark.exercise("05.5")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+def test_ending_this_device_ends_it_for_good(app):
+    """Ann ends the log-in of the laptop she is on: the laptop is logged out, and a copy of its cookie dies too.
+    Ending this device's log-in is a logout: its row goes, or a copy taken before keeps working. Her phone stays in.
+    """
+    devices_module()
+    add_members(app, "Ann")
+    laptop, laptop_id, _ = device(app, "Ann")
+    phone, _, _ = device(app, "Ann")
+    copied = laptop.get_cookie("session").value
+    response = end(laptop, laptop_id)
+    assert response.status_code in (302, 303), f"expected a redirect after ending a log-in, got {response.status_code}"
+    assert not is_logged_in(laptop), "expected the laptop logged out once its own log-in ended"
+    copy = app.test_client()
+    copy.set_cookie("session", copied)
+    assert not is_logged_in(copy), "expected a copy of the laptop's cookie, taken before, refused after its log-in ended"
+    assert is_logged_in(phone), "expected Ann's phone still logged in"
+
+
+@pytest.mark.exercise("05.5")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+def test_another_members_log_in_is_404_as_if_it_did_not_exist(app):
+    """Ben's log-in, or one that does not exist, is 404 for Ann, never 403, and Ben stays logged in.
+    Look a log-in up among the member's own: a 403 would say that the id exists, and whose log-ins are whose is no
+    business of hers.
+    """
+    devices_module()
+    add_members(app, "Ann", "Ben")
+    ann, _, _ = device(app, "Ann")
+    ben, ben_id, _ = device(app, "Ben")
+    for login_id, whose in ((ben_id, "Ben's log-in"), (ben_id + 100, "a log-in that does not exist")):
+        response = end(ann, login_id)
+        assert response.status_code == 404, f"expected 404 when Ann ends {whose}, got {response.status_code}"
+    assert is_logged_in(ben), "expected Ben still logged in after Ann tried to end his log-in"
+
+
+@pytest.mark.exercise("05.5")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+def test_neither_a_get_nor_a_post_without_its_token_ends_a_log_in(app):
+    """A GET of the end address, and a POST without its CSRF token (400), end nothing.
+    Ending a log-in changes state: a POST only, with its CSRF token, so that no link or other site's form ends it.
+    """
+    devices_module()
+    add_members(app, "Ann")
+    laptop, _, _ = device(app, "Ann")
+    phone, phone_id, _ = device(app, "Ann")
+    laptop.get(f"/account/logins/{phone_id}/end")
+    assert is_logged_in(phone), "expected a GET of the end address to end nothing"
+    response = end(laptop, phone_id, token=False)
+    assert response.status_code == 400, f"expected 400 for a POST without its CSRF token, got {response.status_code}"
+    assert is_logged_in(phone), "expected a POST without its CSRF token to end nothing"
+
+
+@pytest.mark.exercise("05.5")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+def test_a_visitor_is_sent_to_log_in_with_next(app):
+    """A visitor who is not logged in goes to the login page, with next, on the page and on a POST; nothing ends.
+    Both addresses are for members: Flask-Login sends a visitor to log in, and back to the page after it.
+    """
+    devices_module()
+    add_members(app, "Ann")
+    _, phone_id, _ = device(app, "Ann")
+    before = live_logins(app)
+    visitor = app.test_client()
+    page = visitor.get(LOGINS_PAGE)
+    posted = visitor.post(f"/account/logins/{phone_id}/end", data={"csrf_token": form_token(visitor, "/auth/login")})
+    for response in (page, posted):
+        location = response.headers.get("Location", "")
+        assert response.status_code in (302, 303) and "/auth/login" in location and "next=" in location, (
+            f"expected a redirect to the login page with next, got {response.status_code} {location!r}"
+        )
+    assert live_logins(app) == before, "expected a visitor's POST to end nothing"
+
