@@ -33,7 +33,7 @@ def learner_models():
 @pytest.mark.exercise("05.1")
 def test_password_is_stored_as_a_salted_scrypt_hash(app):
     """set_password stores a scrypt hash, never the password, and equal passwords get different hashes.
-    Store generate_password_hash(password) in password_hash: Werkzeug picks scrypt and a new salt each time.
+    Only a salted hash is stored, never the password: Werkzeug's default is scrypt, with a new random salt each time.
     """
     db, _, User = learner_models()
     with app.app_context():
@@ -51,7 +51,7 @@ def test_password_is_stored_as_a_salted_scrypt_hash(app):
 @pytest.mark.parametrize("password", [PASSPHRASE, "ünïcødé 🙂 with spaces ", "🐍🐍🐍🐍🐍🐍🐍🐍🐍🐍🐍🐍"])
 def test_check_password_tells_right_from_wrong(app, password):
     """check_password is True for the password set, False for any other, whatever its characters.
-    Compare with check_password_hash(self.password_hash, password).
+    A password is right only when it matches the stored hash: any other text, the empty one included, is wrong.
     """
     _, _, User = learner_models()
     with app.app_context():
@@ -100,7 +100,7 @@ def test_a_long_password_counts_to_its_last_character(app):
 @pytest.mark.exercise("05.1")
 def test_member_without_password_cannot_log_in(app):
     """A member without a password (the demo members, made before chapter 05) gets False, not an exception.
-    password_hash is None for them: return False before calling check_password_hash.
+    A member without a hash has no right password: the answer is False for any password, never an error.
     """
     _, _, User = learner_models()
     with app.app_context():
@@ -113,7 +113,7 @@ def test_member_without_password_cannot_log_in(app):
 @pytest.mark.exercise("05.1")
 def test_new_password_ends_every_log_in(app):
     """A new password ends every log-in the member had, and no other member's.
-    After storing the hash, empty the member's list of log-ins: the relationship's delete-orphan cascade deletes the rows.
+    A device that knew the old password must not stay logged in: every log-in row of the member goes, and only theirs.
     """
     db, Login, User = learner_models()
     with app.app_context():
@@ -140,7 +140,8 @@ def member_with_logins(app, *tokens):
 @pytest.mark.exercise("05.2")
 def test_loader_returns_the_member_of_a_log_in(app):
     """The loader returns the member of the log-in with that token, whose get_id() is that token.
-    Find the Login by token, set login.user.login_token = token, and return login.user.
+    The loader answers the member of the log-in named by the token, and that member's get_id() must give the same
+    token back: Flask-Login stores what get_id() says.
     """
     from bookshelf.login import load_user
 
@@ -188,7 +189,7 @@ def age_log_in(app, token, days):
 @pytest.mark.exercise("05.2")
 def test_a_log_in_lasts_as_long_as_remember_me(app):
     """A log-in of 13 days still loads; one of 15 days does not, whatever its cookie says.
-    Compare Login.created_at with oldest_live_login() in the query.
+    A log-in lasts as long as "remember me" (14 days), whatever its cookie says: an older one loads nobody.
     """
     from bookshelf.login import load_user
 
@@ -204,7 +205,7 @@ def test_a_log_in_lasts_as_long_as_remember_me(app):
 @pytest.mark.parametrize("case", ["unknown token", "ended log-in", "deleted member"])
 def test_loader_returns_none_for_an_ended_log_in(app, case):
     """An unknown token, a log-in that ended, and a deleted member's token give None: the visitor is anonymous.
-    Return None when no Login row has the token.
+    Without a live log-in row for the token there is no member (None): the visitor is anonymous.
     """
     from bookshelf.login import load_user
 
@@ -237,7 +238,7 @@ BAD_NEXT = [
 @pytest.mark.parametrize("target", GOOD_NEXT)
 def test_safe_next_keeps_paths_of_this_site(app, target):
     """A path on this site is kept as it is, with its query and fragment.
-    Return target when it starts with one "/" and passes the other tests.
+    A path of this site is kept exactly as it is, its query and fragment included.
     """
     from bookshelf.redirects import safe_next
 
@@ -249,8 +250,8 @@ def test_safe_next_keeps_paths_of_this_site(app, target):
 @pytest.mark.parametrize("target", BAD_NEXT)
 def test_safe_next_sends_everything_else_to_the_index(app, target):
     """Other sites, schemes, backslashes, control characters, relative and missing targets give the index.
-    Return url_for("main.index") unless target is a str, starts with "/" but not "//", has no backslash,
-    isprintable(), and urlsplit finds no scheme and no netloc.
+    A browser reads more as another site than it seems: two slashes, a backslash, a scheme, a host, and paths with
+    characters it drops (tabs, line breaks, anything unprintable) all go to the index, as do None and "".
     """
     from flask import url_for
 
@@ -318,7 +319,7 @@ def is_logged_in(client):
 @pytest.mark.exercise("05.4")
 def test_right_password_logs_in(app, client):
     """The right password logs the member in and goes to the index, with a welcome.
-    On a match: start_login(member, remember=...), flash, redirect(safe_next(request.args.get("next"))).
+    The member is found by e-mail whatever its case, and the right password starts a log-in and redirects.
     """
     register(client, "ann@example.com")
     assert not is_logged_in(client), "expected the member logged out after registering and logging out"
@@ -331,7 +332,7 @@ def test_right_password_logs_in(app, client):
 @pytest.mark.parametrize("remember", [False, True])
 def test_remember_me_only_when_asked(app, client, remember):
     """"Remember me" sets its lasting cookie only when the box is ticked.
-    Pass remember=form.remember.data to start_login: a lasting cookie on a shared computer keeps the next person in.
+    A lasting cookie only when the member asks for it: on a shared computer it keeps the next person logged in.
     """
     register(client, "ann@example.com")
     log_in(client, "ann@example.com", remember=remember)
@@ -344,7 +345,7 @@ def test_remember_me_only_when_asked(app, client, remember):
 @pytest.mark.exercise("05.4")
 def test_wrong_password_and_unknown_email_look_alike(app, client):
     """A wrong password and an unknown e-mail get the same status and message, and nobody is logged in.
-    flash(LOGIN_FAILED) for both, and render the form again.
+    The answer must not tell who is a member: both failures get the same status, the same message, and no log-in.
     """
     register(client, "ann@example.com")
     wrong, unknown = log_in(client, "ann@example.com", "not the password"), log_in(client, "nobody@example.com")
@@ -360,7 +361,7 @@ def test_wrong_password_and_unknown_email_look_alike(app, client):
 @pytest.mark.exercise("05.4")
 def test_unknown_email_takes_as_long_as_a_wrong_password(app, client, password_hashes):
     """An unknown e-mail costs about the time of a wrong password, so time does not tell who is a member.
-    When there is no member, check_password_hash(DUMMY_HASH, password) anyway.
+    The password hashing is spent whether or not the member exists: an answer that comes sooner tells who is one.
     """
     register(client, "ann@example.com")
     # a login's time is its password hashing (0.1 s of scrypt against a few ms for the rest): counted, not timed,
@@ -379,7 +380,7 @@ def test_unknown_email_takes_as_long_as_a_wrong_password(app, client, password_h
                                               ("https://evil.example", False)])
 def test_login_follows_only_a_safe_next(app, client, target, kept):
     """After login, ?next= is followed only to a page of this site.
-    Redirect to safe_next(request.args.get("next")).
+    ?next= is followed only once safe_next has judged it: any other target is a phisher's redirect.
     """
     register(client, "ann@example.com")
     response = log_in(client, "ann@example.com", next_=target)
@@ -396,7 +397,8 @@ def test_login_follows_only_a_safe_next(app, client, target, kept):
 @pytest.mark.parametrize("copied", ["session", "remember_token"])
 def test_copied_cookie_dies_at_logout(app, client, copied):
     """A cookie copied before logout no longer logs in after it, while the member's other device stays logged in.
-    In logout(), delete the Login whose token is current_user.get_id(), commit, then logout_user().
+    Logout ends this log-in on the server, not only in this browser's cookies: its row goes, the member's other
+    log-ins stay.
     """
     register(client, "ann@example.com")
     log_in(client, "ann@example.com", remember=True)
@@ -521,8 +523,8 @@ def live_logins(app):
 def test_a_member_sees_each_of_their_log_ins_and_this_one_marked(app):
     """Ann, logged in on three devices, sees her three log-ins, each with its end form, this device's marked.
     One item (<li> or <tr>) per log-in of hers, with a form whose action is /account/logins/<id>/end. Only the item of
-    the log-in this request came with says "this device": compare each log-in's token with current_user.get_id().
-    Another member's log-ins are not hers to see, and a token is a password: the page never shows one.
+    the log-in this request came with says "this device": that log-in's token is the one get_id() gives. Another
+    member's log-ins are not hers to see, and a token is as good as a password: the page never shows one.
     """
     devices_module()
     add_members(app, "Ann", "Ben")
