@@ -181,11 +181,13 @@ def test_a_login_that_spends_less_on_an_unknown_email_fails_05_4(chapter05, tmp_
 
 
 def test_a_member_without_a_password_must_cost_a_hash_too(chapter05, tmp_path):
-    """The hidden test's rule is the public one, for a member without a password: a dummy check for an unknown
-    e-mail only leaves that member's answer cheaper."""
+    """A public check and a hidden test hold the same rule for a member without a password: a dummy check for an
+    unknown e-mail only leaves that member's answer cheaper, and both refuse it."""
     folder = changed(chapter05, tmp_path, "bookshelf/auth.py", "if member is None or member.password_hash is None:",
                      "if member is None:")
-    assert run(folder, "05.4")[0]
+    passed, said = run(folder, "05.4")
+    assert not passed
+    assert "expected a member without a password to cost the password hashing of a wrong password" in said, said
     assert not hidden_passed(folder, "05.4")
 
 

@@ -1,4 +1,4 @@
-"""Chapter 05: password hashes, the user loader, a safe next, and login and logout."""
+"""Chapter 05: password hashes, the user loader, a safe next, login and logout, and where a member is logged in."""
 
 # what 05.4's answers share: finding the member, the welcome after a right password, and a right logout
 FIND_MEMBER = 'member = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))\n'
@@ -200,4 +200,207 @@ HIDDEN = [
               '    check_password_hash(DUMMY_HASH, form.password.data)\n'
               'flash(LOGIN_FAILED)',
               LOGOUT)),
+]
+
+# 05.5 is a design exercise: an answer is the whole module bookshelf/devices.py (its docstring and bp are given)
+DEVICES = "bookshelf/devices.py"
+DEVICES_HEAD = r'''from flask import abort, flash, redirect, render_template_string, request, url_for
+from flask_login import current_user, login_required, logout_user
+
+from .db import db
+from .forms import csrf
+from .models import Login
+
+PAGE = ("{% extends 'base.html' %}{% block content %}<ul>{% for login in logins %}<li>{{ login.created_at }}"
+        "{% if login.token == current_user.get_id() %} (this device){% endif %}"
+        "<form method='post' action='/account/logins/{{ login.id }}/end'>"
+        "<input type='hidden' name='csrf_token' value='{{ csrf_token() }}'><button>End</button></form></li>"
+        "{% endfor %}</ul>{% endblock %}")
+
+
+'''
+# the page of the answers built with devices(): the member's own log-ins
+OWN_LIST = r'''@bp.get("/account/logins")
+@login_required
+def logins():
+    mine = db.session.scalars(db.select(Login).where(Login.user_id == current_user.id).order_by(Login.id))
+    return render_template_string(PAGE, logins=list(mine))
+
+
+'''
+# what the end views built with devices() share: the log-in deleted, this device logged out, a redirect
+END_BODY = r'''    here = login.token == current_user.get_id()
+    db.session.delete(login)
+    db.session.commit()
+    if here:
+        logout_user()
+    return redirect(url_for("devices.logins"))'''
+OWN_OR_404 = '    login = db.first_or_404(db.select(Login).filter_by(id=login_id, user_id=current_user.id))\n'
+END_ROUTE = '@bp.post("/account/logins/<int:login_id>/end")\n@login_required\ndef end(login_id):\n'
+
+
+def devices(text):
+    """Return a module of 05.5 with the shared imports and page, then this text."""
+    return {DEVICES: DEVICES_HEAD + text}
+
+
+CORRECT += [
+    # class-based views, a table, the log-in's token read once and the row deleted by statement
+    ("05.5", {DEVICES: r'''from flask import abort, redirect, render_template_string, url_for
+from flask.views import MethodView
+from flask_login import current_user, login_required, logout_user
+
+from .db import db
+from .models import Login
+
+TABLE = ('{% extends "base.html" %}{% block content %}<h1>Your devices</h1><table>'
+         '{% for login in logins %}<tr><td>{{ login.created_at }}</td><td>{{ "This device" if login.token == here }}</td>'
+         '<td><form method="post" action="/account/logins/{{ login.id }}/end">'
+         '<input type="hidden" name="csrf_token" value="{{ csrf_token() }}"><button>End</button></form></td></tr>'
+         '{% endfor %}</table>{% endblock %}')
+
+
+class LoginList(MethodView):
+    decorators = [login_required]
+
+    def get(self):
+        return render_template_string(TABLE, logins=current_user.logins, here=current_user.get_id())
+
+
+class EndLogin(MethodView):
+    decorators = [login_required]
+
+    def post(self, login_id):
+        token = db.session.scalar(db.select(Login.token).filter_by(id=login_id, user_id=current_user.id))
+        if token is None:
+            abort(404)
+        db.session.execute(db.delete(Login).where(Login.id == login_id))
+        db.session.commit()
+        if token == current_user.get_id():
+            logout_user()
+            return redirect(url_for("main.index"))
+        return redirect(url_for("devices.login_list"))
+
+
+bp.add_url_rule("/account/logins", view_func=LoginList.as_view("login_list"))
+bp.add_url_rule("/account/logins/<int:login_id>/end", view_func=EndLogin.as_view("end_login"))'''}),
+    # plain functions, a template file this module writes, a FlaskForm for the token, the log-in found among
+    # current_user.logins; no logout_user: the row deleted is enough, the next request loads nobody
+    ("05.5", {DEVICES: r'''from pathlib import Path
+
+from flask import abort, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from .db import db
+
+TEMPLATE = Path(__file__).parent / "templates" / "devices" / "logins.html"
+TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
+TEMPLATE.write_text("""{% extends "base.html" %}
+{% block title %}Your devices{% endblock %}
+{% block content %}
+<ol>
+{% for login in logins %}
+  <li>Since {{ login.created_at.date() }}{% if login.token == current_user.get_id() %}, on this device{% endif %}
+    <form method="post" action="{{ url_for('devices.end_login', login_id=login.id) }}">
+      {{ form.hidden_tag() }}<button>Log out there</button>
+    </form>
+  </li>
+{% endfor %}
+</ol>
+{% endblock %}
+""", encoding="utf-8")
+
+
+class EndForm(FlaskForm):
+    """A form of nothing but its CSRF token."""
+
+
+def own(login_id):
+    for login in current_user.logins:
+        if login.id == login_id:
+            return login
+    abort(404)
+
+
+@bp.route("/account/logins")
+@login_required
+def list_logins():
+    return render_template("devices/logins.html", logins=sorted(current_user.logins, key=lambda login: login.id),
+                           form=EndForm())
+
+
+@bp.route("/account/logins/<int:login_id>/end", methods=["POST"])
+@login_required
+def end_login(login_id):
+    if not EndForm().validate_on_submit():
+        abort(400)
+    db.session.delete(own(login_id))
+    db.session.commit()
+    return redirect(url_for("devices.list_logins"))'''}),
+]
+
+WRONG += [
+    # any member's log-in ended by its id: Ann logs Ben out
+    ("05.5", devices(OWN_LIST + END_ROUTE + '    login = db.get_or_404(Login, login_id)\n' + END_BODY)),
+    # a link that ends a log-in: GET ends it too, so any page's <img src> can log a member out
+    ("05.5", devices(OWN_LIST + '@bp.route("/account/logins/<int:login_id>/end", methods=["GET", "POST"])\n'
+                     '@login_required\ndef end(login_id):\n' + OWN_OR_404 + END_BODY)),
+    # this device's log-in ended by logout_user() alone: its row stays, and a copy of its cookie keeps working
+    ("05.5", devices(OWN_LIST + END_ROUTE + OWN_OR_404 +
+                     '    if login.token == current_user.get_id():\n'
+                     '        logout_user()\n'
+                     '        return redirect(url_for("main.index"))\n'
+                     '    db.session.delete(login)\n'
+                     '    db.session.commit()\n'
+                     '    return redirect(url_for("devices.logins"))')),
+    # the CSRF check switched off for a button: another site's form can end a member's log-ins
+    ("05.5", devices(OWN_LIST + '@bp.post("/account/logins/<int:login_id>/end")\n@csrf.exempt\n@login_required\n'
+                     'def end(login_id):\n' + OWN_OR_404 + END_BODY)),
+    # this device told by the log-in's id against the member's id: right only where the two happen to be equal
+    ("05.5", devices(OWN_LIST.replace('render_template_string(PAGE, logins=list(mine))',
+                                      'render_template_string(PAGE.replace("login.token == current_user.get_id()", '
+                                      '"login.id == current_user.id"), logins=list(mine))')
+                     + END_ROUTE + OWN_OR_404 + END_BODY)),
+    # another member's log-in is 403: the answer tells that the id exists
+    ("05.5", devices(OWN_LIST + END_ROUTE + '    login = db.get_or_404(Login, login_id)\n'
+                     '    if login.user_id != current_user.id:\n'
+                     '        abort(403)\n' + END_BODY)),
+]
+
+HIDDEN += [
+    # every log-in on the site listed: the query forgot whose they are
+    ("05.5", devices(OWN_LIST.replace('.where(Login.user_id == current_user.id)', '') + END_ROUTE + OWN_OR_404 + END_BODY)),
+    # 403 for another member's log-in, found by its id first
+    ("05.5", devices(OWN_LIST + END_ROUTE + '    login = db.get_or_404(Login, login_id)\n'
+                     '    if login not in current_user.logins:\n'
+                     '        abort(403)\n' + END_BODY)),
+    # this device's log-in ended by logout_user() alone, as logout's docs show: a copy of its cookie lives on
+    ("05.5", devices(OWN_LIST + END_ROUTE + OWN_OR_404 +
+                     '    if login.token == current_user.get_id():\n'
+                     '        logout_user()\n'
+                     '    else:\n'
+                     '        db.session.delete(login)\n'
+                     '        db.session.commit()\n'
+                     '    return redirect(url_for("devices.logins"))')),
+    # GET and POST both end: a link does it
+    ("05.5", devices(OWN_LIST + '@bp.route("/account/logins/<int:login_id>/end", methods=("GET", "POST"))\n'
+                     '@login_required\ndef end(login_id):\n' + OWN_OR_404 + END_BODY)),
+    # a visitor answered 401 instead of sent to log in
+    ("05.5", devices('@bp.get("/account/logins")\n'
+                     'def logins():\n'
+                     '    if not current_user.is_authenticated:\n'
+                     '        abort(401)\n'
+                     '    mine = db.session.scalars(db.select(Login).where(Login.user_id == current_user.id))\n'
+                     '    return render_template_string(PAGE, logins=list(mine))\n\n\n'
+                     '@bp.post("/account/logins/<int:login_id>/end")\n'
+                     'def end(login_id):\n'
+                     '    if not current_user.is_authenticated:\n'
+                     '        abort(401)\n' + OWN_OR_404 + END_BODY)),
+    # logout's body copied: every log-in ended logs this device out too
+    ("05.5", devices(OWN_LIST + END_ROUTE + OWN_OR_404 +
+                     '    db.session.delete(login)\n'
+                     '    db.session.commit()\n'
+                     '    logout_user()\n'
+                     '    return redirect(url_for("main.index"))')),
 ]
