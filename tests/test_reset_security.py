@@ -234,3 +234,37 @@ def test_a_confirmation_link_confirms_by_post_only_and_once(app, outbox):
     first = confirmed_at()
     assert first is not None
     assert client.get(path).status_code == 302 and confirmed_at() == first
+
+
+# issue 24, finding 7: the forgotten-password form takes the same time for every address
+
+
+def test_issue_24_7_the_forgotten_password_form_takes_the_same_time_for_every_address(create_app, monkeypatch):
+    """A member's answer sends a mail, a stranger's does not: every answer lasts the floor, so the time tells nothing.
+    The mail server is made slow (50 ms a mail, as a real one over the network); medians over many requests, each
+    address asked once (a member asked again within minutes gets no second mail), members and strangers in turn."""
+    from bookshelf.db import db
+    from bookshelf.mail import mail
+    from bookshelf.models import User
+
+    floor, slow, rounds = 0.2, 0.05, 7
+    app = create_app({**TEST_CONFIG, "SERVER_NAME": HOST, "ANSWER_FLOOR_SECONDS": floor})
+    with app.app_context():
+        db.session.add_all(User(name=f"Ann {n}", email=f"ann{n}@example.com", password_hash="demo")
+                           for n in range(rounds))
+        db.session.commit()
+    sent = []
+    monkeypatch.setattr(mail, "send", lambda message: (time.sleep(slow), sent.append(message.send_to)))
+    client = app.test_client()
+    times = {"member": [], "stranger": []}
+    for n in range(rounds):
+        for who, email in (("member", f"ann{n}@example.com"), ("stranger", f"nobody{n}@example.com")):
+            data = {"email": email, "csrf_token": token(client, "/auth/forgot")}
+            started = time.perf_counter()
+            response = client.post("/auth/forgot", data=data)
+            times[who].append(time.perf_counter() - started)
+            assert response.status_code == 302
+    assert sent == [{f"ann{n}@example.com"} for n in range(rounds)], "expected one mail to each member, none else"
+    member, stranger = (sorted(taken)[rounds // 2] for taken in times.values())
+    assert member >= floor and stranger >= floor, f"expected every answer to last {floor} s at least: {times}"
+    assert max(member, stranger) / min(member, stranger) < 1.25, f"median member {member:.3f} s, stranger {stranger:.3f} s"
