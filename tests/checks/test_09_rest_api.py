@@ -1,6 +1,6 @@
 """Checks for chapter 09: the member of a token, reading the bearer header, a page of books, changing a review."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from workbook.check_fixtures import chapter05_stand_ins, logged_in_client  # noqa: F401 (a fixture)
@@ -25,7 +25,7 @@ def add_member(app, name, roles=()):
     """Add a member (no password: tokens are issued directly) with the roles named; return their id."""
     db, User, Book, Review, Role, tokens = learner_models()
     with app.app_context():
-        member = User(name=name, email=f"{name.lower()}@example.com")
+        member = User(name=name, email=f"{name.lower()}@example.com", confirmed_at=datetime.now(timezone.utc))
         member.roles.extend(db.session.scalars(db.select(Role).where(Role.name.in_(roles))))
         db.session.add(member)
         db.session.commit()

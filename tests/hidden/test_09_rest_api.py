@@ -1,7 +1,7 @@
 """Hidden tests for chapter 09: what grading adds to the public checks."""
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -18,7 +18,7 @@ def learner_models():
 def add_member(app, name, roles=()):
     db, User, Book, Review, Role, Login, tokens = learner_models()
     with app.app_context():
-        member = User(name=name, email=f"{name.lower()}@example.com")
+        member = User(name=name, email=f"{name.lower()}@example.com", confirmed_at=datetime.now(timezone.utc))
         member.roles.extend(db.session.scalars(db.select(Role).where(Role.name.in_(roles))))
         db.session.add(member)
         db.session.commit()
