@@ -224,18 +224,16 @@ SUITE_RUNS = {
         ("bookshelf/books.py", "from flask import Blueprint, flash, redirect, render_template, url_for",
          "from flask import Blueprint, current_app, flash, redirect, render_template, url_for"),
         ("bookshelf/books.py",
-         '@login_required\n@confirmed_required\ndef add():\n'
-         '    """Show the form for a new book; after a valid POST, add the book and go to its page."""\n',
-         '@confirmed_required\ndef add():\n    """Show the form for a new book; after a valid POST, add the book and go to its page."""\n'
+         '@login_required\ndef add():\n    """Show the form for a new book; after a valid POST, add the book and go to its page."""\n',
+         'def add():\n    """Show the form for a new book; after a valid POST, add the book and go to its page."""\n'
          "    if not current_user.is_authenticated:\n        return current_app.login_manager.unauthorized()\n"),
     ],
     "any password logs in": [
         ("bookshelf/passwords.py", "def PasswordMixin.check_password", "return self.password_hash is not None"),
     ],
     "a visitor may open /books/new": [
-        ("bookshelf/books.py",
-         '@bp.route("/new", methods=["GET", "POST"])\n@login_required\n@confirmed_required\ndef add():',
-         '@bp.route("/new", methods=["GET", "POST"])\n@confirmed_required\ndef add():'),
+        ("bookshelf/books.py", '@bp.route("/new", methods=["GET", "POST"])\n@login_required\ndef add():',
+         '@bp.route("/new", methods=["GET", "POST"])\ndef add():'),
     ],
     # two more broken Bookshelves, one for each of the exercise's other stories: adding a book, and logging out;
     # the form never reads what is posted: every POST shows the form again, with errors, and adds nothing
