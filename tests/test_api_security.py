@@ -5,7 +5,7 @@ through the login form, CSRF on, to show that a session cookie writes nothing th
 """
 
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -29,7 +29,7 @@ def app(tmp_path_factory):
 
     with app.app_context():
         for name, roles in MEMBERS.items():
-            member = User(name=name.title(), email=f"{name}@example.com")
+            member = User(name=name.title(), email=f"{name}@example.com", confirmed_at=datetime.now(timezone.utc))
             member.set_password(PASSWORD)
             member.roles.extend(db.session.scalars(db.select(Role).where(Role.name.in_(roles))))
             db.session.add(member)
@@ -216,7 +216,7 @@ def logged_in_with_a_token(app, name):
     from bookshelf.models import User
 
     with app.app_context():
-        member = User(name=name.title(), email=f"{name}@example.com")
+        member = User(name=name.title(), email=f"{name}@example.com", confirmed_at=datetime.now(timezone.utc))
         member.set_password(PASSWORD)
         db.session.add(member)
         db.session.commit()
@@ -291,3 +291,31 @@ def test_exercise_09_5_a_members_reviews_are_read_like_the_book_list(app):
     assert_error(client.get("/api/members/424242/reviews"), 404)
     assert_error(client.get("/api/members/99999999999999999999/reviews"), 404)
     assert_error(client.get(f"/api/members/{ann}/reviews", headers={"X-Fields": "items{"}), 400)
+
+
+def test_issue_24_2_a_member_whose_address_is_not_confirmed_gets_no_token_and_writes_nothing(app):
+    """As on the site (chapter 07): a member who has not confirmed their address gets 403 for a token, once their
+    password is right (a wrong one stays the 401 of anyone), and 403 for a write with a token they hold anyway."""
+    from bookshelf.api.tokens import issue_token
+    from bookshelf.db import db
+    from bookshelf.models import User
+
+    with app.app_context():
+        kit = User(name="Kit", email="kit@example.com")
+        kit.set_password(PASSWORD)
+        db.session.add(kit)
+        db.session.commit()
+        held, _ = issue_token(kit)
+    client = app.test_client()
+    refused = client.post("/api/tokens", json={"email": "kit@example.com", "password": PASSWORD})
+    assert_error(refused, 403)
+    assert "confirm" in refused.json["message"].lower()
+    assert_error(client.post("/api/tokens", json={"email": "kit@example.com", "password": "not it"}), 401)
+    headers = {"Authorization": f"Bearer {held}"}
+    assert client.get("/api/me", headers=headers).status_code == 200, "expected reading with a token to stay open"
+    assert_error(client.post("/api/books", json={"title": "Kit's own book", "author": "Kit"}, headers=headers), 403)
+    with app.app_context():
+        db.session.scalar(db.select(User).filter_by(email="kit@example.com")).confirmed_at = datetime.now(timezone.utc)
+        db.session.commit()
+    assert client.post("/api/tokens", json={"email": "kit@example.com", "password": PASSWORD}).status_code == 201
+    assert client.post("/api/books", json={"title": "Kit's own book", "author": "Kit"}, headers=headers).status_code == 201

@@ -105,6 +105,8 @@ def set_password(client, path, password=NEW_PASSWORD):
 def test_a_reset_kills_other_sessions_and_remember_cookies_and_logs_nobody_in(app, outbox):
     laptop, phone, stranger = app.test_client(), app.test_client(), app.test_client()
     register(laptop)
+    if not gets_in(laptop):
+        log_in(laptop)  # registering logs nobody in (issue 24, finding 6)
     log_in(phone)
     copies = [copy_of(app, laptop), copy_of(app, phone), app.test_client()]
     copies[2].set_cookie("remember_token", phone.get_cookie("remember_token", domain=HOST).value, domain=HOST)
@@ -234,3 +236,130 @@ def test_a_confirmation_link_confirms_by_post_only_and_once(app, outbox):
     first = confirmed_at()
     assert first is not None
     assert client.get(path).status_code == 302 and confirmed_at() == first
+
+
+# issue 24, finding 7: the forgotten-password form takes the same time for every address
+
+
+def test_issue_24_7_the_forgotten_password_form_takes_the_same_time_for_every_address(create_app, monkeypatch):
+    """A member's answer sends a mail, a stranger's does not: every answer lasts the floor, so the time tells nothing.
+    The mail server is made slow (50 ms a mail, as a real one over the network); medians over many requests, each
+    address asked once (a member asked again within minutes gets no second mail), members and strangers in turn."""
+    from bookshelf.db import db
+    from bookshelf.mail import mail
+    from bookshelf.models import User
+
+    floor, slow, rounds = 0.2, 0.05, 7
+    app = create_app({**TEST_CONFIG, "SERVER_NAME": HOST, "ANSWER_FLOOR_SECONDS": floor})
+    with app.app_context():
+        db.session.add_all(User(name=f"Ann {n}", email=f"ann{n}@example.com", password_hash="demo")
+                           for n in range(rounds))
+        db.session.commit()
+    sent = []
+    monkeypatch.setattr(mail, "send", lambda message: (time.sleep(slow), sent.append(message.send_to)))
+    client = app.test_client()
+    times = {"member": [], "stranger": []}
+    for n in range(rounds):
+        for who, email in (("member", f"ann{n}@example.com"), ("stranger", f"nobody{n}@example.com")):
+            data = {"email": email, "csrf_token": token(client, "/auth/forgot")}
+            started = time.perf_counter()
+            response = client.post("/auth/forgot", data=data)
+            times[who].append(time.perf_counter() - started)
+            assert response.status_code == 302
+    assert sent == [{f"ann{n}@example.com"} for n in range(rounds)], "expected one mail to each member, none else"
+    member, stranger = (sorted(taken)[rounds // 2] for taken in times.values())
+    assert member >= floor and stranger >= floor, f"expected every answer to last {floor} s at least: {times}"
+    assert max(member, stranger) / min(member, stranger) < 1.25, f"median member {member:.3f} s, stranger {stranger:.3f} s"
+
+
+# issue 24, finding 6: registration answers the same whether the address is taken or not, and mails the owner
+
+
+def registration(client, email, name="Ann", password=PASSWORD):
+    """Post the registration form; return what a visitor sees of the answer, the address replaced by <email>."""
+    data = {"name": name, "email": email, "password": password, "confirm": password,
+            "csrf_token": token(client, "/auth/register")}
+    response = client.post("/auth/register", data=data)
+    flashes = [message.replace(email, "<email>") for message in flashes_of(client)]
+    return response.status_code, response.headers.get("Location"), flashes, gets_in(client)
+
+
+def test_issue_24_6_registration_answers_a_taken_address_as_a_free_one_and_mails_its_owner(app, outbox):
+    """OWASP's pattern: the same status, redirect and message for a free and a taken address, nobody logged in; the
+    taken address changes nothing, and its owner gets a mail with a working reset link, at most every few minutes."""
+    free = registration(app.test_client(), "ann@example.com")
+    welcome = len(outbox)
+    taken = registration(app.test_client(), "ann@example.com", "Mallory", "a password Ann never chose")
+    assert free[:2] == (302, "/auth/login") and not free[3], f"expected a redirect to log in, nobody logged in: {free}"
+    assert taken[:2] == free[:2] and taken[3] == free[3]
+    assert [message.replace("Mallory", "Ann") for message in taken[2]] == free[2]
+    assert registration(app.test_client(), "ANN@example.com")[:2] == free[:2]
+    mails = outbox[welcome:]
+    assert [(message.send_to, message.subject) for message in mails] == [
+        ({"ann@example.com"}, "Someone tried to register with your address")], "expected one mail, to the owner"
+    assert "Mallory" not in mails[0].body and "Hello Ann" in mails[0].body
+    assert log_in(app.test_client()).status_code == 302, "expected the owner's password to stay as it was"
+    assert set_password(app.test_client(), mailed_path(mails[0])).status_code == 302, "expected its reset link to work"
+
+
+def test_issue_24_6_a_taken_address_costs_a_registration_the_same_hashing(app, outbox):
+    """A new member's password is hashed; a taken address hashes one too, that nobody keeps. Counted, not timed."""
+    from workbook.check_fixtures import cheap_password_hashes, hashes_told
+
+    register(app.test_client())
+    with cheap_password_hashes() as hashes:
+        spent = {email: hashes.during(lambda: registration(app.test_client(), email))
+                 for email in ("ben@example.com", "ann@example.com")}
+    assert {email: len(done) for email, done in spent.items()} == dict.fromkeys(spent, 1), {
+        email: hashes_told(done) for email, done in spent.items()}
+
+
+# issue 24, finding 2: e-mail confirmation gates writing
+
+
+def confirmed(app, email="ann@example.com"):
+    """Confirm the member's address through the link of their welcome mail, as they would."""
+    from bookshelf.db import db
+    from bookshelf.models import User
+    from bookshelf.tokens import confirm_token
+
+    with app.app_context():
+        path = f"/auth/confirm/{confirm_token(db.session.scalar(db.select(User).where(User.email == email)))}"
+    client = app.test_client()
+    assert client.post(path, data={"csrf_token": token(client, path)}).status_code == 302
+
+
+def test_issue_24_2_an_unconfirmed_member_reads_and_keeps_their_account_but_adds_nothing(app, outbox):
+    """Before confirming, a member logs in, reads, and changes their password; adding a book, a review or a cover
+    answers 403 with a page that says to confirm, and a button that mails a new link. Confirmed, they may."""
+    from bookshelf.db import db
+    from bookshelf.models import Book
+
+    client = app.test_client()
+    register(client)
+    if not gets_in(client):
+        log_in(client)  # registering logs nobody in (finding 6)
+    with app.app_context():
+        db.session.add(Book(title="Dawn", author="Octavia E. Butler", added_by_id=1))
+        db.session.commit()
+    assert client.get("/").status_code == 200 and client.get("/books/1").status_code == 200
+    assert gets_in(client), "expected the password page open to a member not confirmed yet"
+    for path in ("/books/new", "/books/1/review", "/books/1/cover"):
+        refused = client.get(path)
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 403 and "Confirm your address" in page, f"GET {path}: {refused.status_code}"
+    data = {"title": "Kindred", "author": "Octavia E. Butler", "csrf_token": csrf_token_in(page)}
+    assert client.post("/books/new", data=data).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(db.select(Book).filter_by(title="Kindred")) is None, "expected no book added"
+    welcome = len(outbox)
+    again = re.search(r'action="([^"]*/auth/confirm[^"]*)"', page)[1]
+    assert client.post(again, data={"csrf_token": csrf_token_in(page)}).status_code == 302
+    assert [message.send_to for message in outbox[welcome:]] == [{"ann@example.com"}], "expected a new link mailed"
+    assert "/auth/confirm/" in outbox[-1].body
+    client.post(again, data={"csrf_token": csrf_token_in(page)})
+    assert len(outbox) == welcome + 1, "expected no second link within a few minutes"
+    confirmed(app)
+    assert client.get("/books/new").status_code == 200
+    data["csrf_token"] = token(client, "/books/new")
+    assert client.post("/books/new", data=data).status_code == 302

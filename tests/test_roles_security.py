@@ -4,6 +4,7 @@ The reference Bookshelf of chapter 08 is built once; four visitors (anonymous, a
 every page and POST that a role guards, CSRF on, with tokens read from the pages as a browser does.
 """
 
+from datetime import datetime, timezone
 import sys
 
 import pytest
@@ -41,7 +42,7 @@ def app(tmp_path_factory):
     with app.app_context():
         members = {}
         for name in STAFF:
-            members[name] = User(name=name.title(), email=f"{name}@example.com")
+            members[name] = User(name=name.title(), email=f"{name}@example.com", confirmed_at=datetime.now(timezone.utc))
             members[name].set_password(PASSWORD)
         db.session.add_all(members.values())
         db.session.add(Review(book=Book(title="Kindred", author="Octavia E. Butler"), user=members["ann"], rating=5,

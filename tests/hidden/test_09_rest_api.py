@@ -18,7 +18,7 @@ def learner_models():
 def add_member(app, name, roles=()):
     db, User, Book, Review, Role, Login, tokens = learner_models()
     with app.app_context():
-        member = User(name=name, email=f"{name.lower()}@example.com")
+        member = User(name=name, email=f"{name.lower()}@example.com", confirmed_at=datetime.now(timezone.utc))
         member.roles.extend(db.session.scalars(db.select(Role).where(Role.name.in_(roles))))
         db.session.add(member)
         db.session.commit()
