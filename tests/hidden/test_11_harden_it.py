@@ -154,7 +154,7 @@ def test_hsts_on_the_api_over_https(folder):
 
 @pytest.mark.exercise("11.3")
 def test_debug_without_testing_stays_on_http(folder):
-    answer = protected(folder, TESTING=False, DEBUG=True).test_client().get("/api/books")
+    answer = protected(folder, TESTING=False, DEBUG=True).test_client().get("/auth/register")
     assert answer.status_code == 200, answer.status_code
 
 
