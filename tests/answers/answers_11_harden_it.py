@@ -113,8 +113,6 @@ HIDDEN = [
 
     ("11.3", talisman(frame='"SAMEORIGIN"')),
     ("11.3", talisman(force="False")),
-    # debug forgotten: a developer's flask run --debug is sent to https://
-    ("11.3", talisman(force="not app.testing")),
     ("11.3", talisman(secure="True")),
     ("11.3", talisman(nonce="None")),
     ("11.3", talisman(more=", strict_transport_security=False")),
