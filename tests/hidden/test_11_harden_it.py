@@ -50,7 +50,8 @@ def test_three_addresses_three_counts(folder):
     app = limited_app(folder, GUESS_LIMIT="1 per minute")
     client = app.test_client()
     for address in ("203.0.113.60", "203.0.113.61", "2001:db8::7"):
-        assert tries(client, "/api/tokens", 2, address) == [401, 429], address
+        statuses = tries(client, "/api/tokens", 2, address)
+        assert statuses[0] != 429 and statuses[1] == 429, (address, statuses)
 
 
 @pytest.mark.exercise("11.1")
@@ -122,12 +123,6 @@ def test_hsts_on_the_api_over_https(folder):
     answer = protected(folder).test_client().get("/api/swagger.json", base_url="https://books.example.org")
     age = re.search(r"max-age=(\d+)", answer.headers.get("Strict-Transport-Security", ""))
     assert age and int(age.group(1)) >= 31536000
-
-
-@pytest.mark.exercise("11.3")
-def test_debug_without_testing_stays_on_http(folder):
-    answer = protected(folder, TESTING=False, DEBUG=True).test_client().get("/auth/register")
-    assert answer.status_code == 200, answer.status_code
 
 
 @pytest.mark.exercise("11.3")
