@@ -565,3 +565,63 @@ def test_chapter_10s_bookshelf_on_waitress_in_a_browser(shelf_10, browser):
         server.terminate()
         server.wait(timeout=30)
         server.stdout.close()
+
+
+# ---- chapter 11: the same story under Flask-Talisman's Content-Security-Policy, with no violation of it ----------
+
+# every violation of the policy that a page of the context meets, reported to the test as it happens (a page's own
+# window is gone after the next navigation): the event's directive, the blocked address and the page's address
+REPORT_VIOLATIONS = """document.addEventListener('securitypolicyviolation', event => window.reportViolation({
+  directive: event.violatedDirective, blocked: event.blockedURI, page: document.location.href,
+  sample: event.sample, line: event.lineNumber}));"""
+
+
+def test_chapter_11s_bookshelf_and_swagger_ui_work_under_its_policy(tmp_path_factory, browser):
+    """Chapter 11's Bookshelf, served live through the proxy: the whole story (forms, a cover, Swagger UI's Try it out
+    with a bearer token) works, every answer carries the policy, and the browser reports no violation of it."""
+    import nbformat
+
+    from workbook import flask, reference
+
+    root = tmp_path_factory.mktemp("harden")
+    shelf = root / "shelf"
+    shelf.mkdir()
+    reference.restore_created(shelf, "11")
+    reference.build(shelf, "11")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(shelf)
+        flask("db upgrade")
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in SERVE_CELLS],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    nbformat.write(notebook, shelf / "live.ipynb")
+    env = {**learner_environment(), "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings")}
+    with jupyterlab(root, f"--LabApp.workspaces_dir={root / '.workspaces'}", env=env, base_url=BASE_URL) as (base, token):
+        page = open_notebook(browser, f"{base}/lab/workspaces/live/tree/shelf/live.ipynb?reset&token={token}")
+        run_all(page)
+        printed = page.locator(".jp-OutputArea-output", has_text="Bookshelf is live")
+        expect(printed).to_contain_text("proxy/absolute/", timeout=120_000)
+        (link,) = PROXY_LINK.findall(printed.inner_text().split("(through JupyterLab)")[0])
+        violations, console, policies = [], [], []
+        page.context.expose_binding("reportViolation", lambda source, found: violations.append(found))
+        page.context.add_init_script(REPORT_VIOLATIONS)
+        with page.context.expect_page(timeout=30_000) as opened:
+            printed.locator(f"a[href='{link}']").click()
+        app = opened.value
+        app.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+        app.on("response", lambda response: response.url.startswith(link) and policies.append(
+            (response.url, response.headers.get("content-security-policy", ""))))
+        bookshelf_story(app, link, "Hedy", root)
+        app.close()
+        page.close()
+    ours = [found for found in violations if found["page"].startswith(link)]
+    assert ours == [], ours
+    assert not [line for line in console if "Content Security Policy" in line], console
+    # the policy was there to be violated: on the pages, Swagger UI's and the API's answers alike
+    documents = [url for url, found in policies if "frame-ancestors 'none'" in found and "'nonce-" in found]
+    assert any(url.endswith("/api/doc") for url in documents), policies
+    assert any("/api/" in url and not url.endswith("/api/doc") for url, _ in policies), policies
+    # every other answer has Bookshelf's policy, but a cover, which keeps its own stricter one (chapter 04)
+    covers = [url for url, found in policies if found.startswith("default-src 'none'")]
+    assert covers and all("/covers/" in url for url in covers), policies
+    assert all("script-src 'self'" in found for url, found in policies if found and url not in covers), policies

@@ -121,7 +121,7 @@ def graded_class(tmp_path_factory):
     guarded = (chapters.ROOT / "workbook", chapters.CHECKS, chapters.HIDDEN, chapters.SOLUTIONS, chapters.NOTEBOOKS)
     before, given = grading.tree_digest(*guarded), grading.tree_digest(submissions)
     # every chapter, so that a chapter nobody handed in is a row of `missing` for each student
-    status = main(["grade", str(submissions), "--out", str(out), "-j", "2", "--timeout", "20", "--chapters", "00-10",
+    status = main(["grade", str(submissions), "--out", str(out), "-j", "2", "--timeout", "20", "--chapters", "00-11",
                    "--count-released"])
     return {"status": status, "out": out, "grades": grades(out), "unchanged": grading.tree_digest(*guarded) == before,
             "submissions_unchanged": grading.tree_digest(submissions) == given}

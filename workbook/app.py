@@ -14,7 +14,8 @@ TEST_CONFIG = {"TESTING": True, "SECRET_KEY": "test"}
 # the packages the workbook installs for Bookshelf: missing one means a broken installation, not a typo
 WORKBOOK_DEPENDENCIES = {
     "flask", "werkzeug", "jinja2", "itsdangerous", "click", "sqlalchemy", "flask_sqlalchemy", "flask_migrate",
-    "alembic", "flask_login", "flask_wtf", "wtforms", "flask_mail", "flask_principal", "flask_restx",
+    "alembic", "flask_login", "flask_wtf", "wtforms", "flask_mail", "flask_principal", "flask_restx", "flask_limiter",
+    "limits", "flask_talisman",
 }
 
 

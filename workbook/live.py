@@ -338,6 +338,11 @@ def build(folder: Path, prefix: str, origin: str):
         # a production config (chapter 10) marks cookies Secure: a browser on plain http://127.0.0.1 or
         # http://localhost:8888 would not send them back, and no log-in would last a click
         app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
+        # chapter 11's Flask-Talisman (kept in app.extensions by bookshelf/headers.py) would send every request of
+        # such a browser to https://, where nothing listens
+        talisman = getattr(app, "extensions", {}).get("talisman")
+        if talisman is not None:
+            talisman.force_https = False
     if prefix:
         # cookie paths follow these settings, not SCRIPT_NAME; without them a log-in would not survive a page
         root = prefix.rstrip("/")
