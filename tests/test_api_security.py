@@ -319,3 +319,15 @@ def test_issue_24_2_a_member_whose_address_is_not_confirmed_gets_no_token_and_wr
         db.session.commit()
     assert client.post("/api/tokens", json={"email": "kit@example.com", "password": PASSWORD}).status_code == 201
     assert client.post("/api/books", json={"title": "Kit's own book", "author": "Kit"}, headers=headers).status_code == 201
+
+
+def test_issue_24_the_api_takes_the_years_the_form_takes(app):
+    """A year is from -3000 to 2100 through the API as through chapter 04's form: 2101 is a 400 naming the year."""
+    client, ann = app.test_client(), token_header(app, "ann")
+    for year in (2101, 3000, -3001):
+        refused = client.post("/api/books", json={"title": f"Year {year}", "author": "A", "year": year}, headers=ann)
+        assert_error(refused, 400)
+        assert "year" in refused.json.get("errors", {}), refused.json
+    for year in (2100, -3000):
+        added = client.post("/api/books", json={"title": f"Year {year}", "author": "A", "year": year}, headers=ann)
+        assert added.status_code == 201, added.get_data(as_text=True)[:300]
