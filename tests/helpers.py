@@ -234,3 +234,16 @@ def confirm_address(app, email: str) -> None:
         session.execute(text("UPDATE users SET confirmed_at = CURRENT_TIMESTAMP WHERE email = :email"),
                         {"email": email.lower()})
         session.commit()
+
+
+def reference_factory(tmp_path_factory, chapter: str):
+    """Build the chapter's reference Bookshelf in a folder of the test's; yield its create_app, then forget the
+    package, so that the next module's chapter imports its own."""
+    from workbook.app import forget_package, load_create_app
+
+    folder = tmp_path_factory.mktemp(f"bookshelf{chapter}")
+    reference.build(folder, chapter)
+    yield load_create_app(folder)
+    forget_package(folder)
+    if str(folder.resolve()) in sys.path:
+        sys.path.remove(str(folder.resolve()))

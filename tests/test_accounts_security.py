@@ -7,18 +7,16 @@ browser does. scrypt is slow on purpose, so members are registered once per modu
 import html
 import logging
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
 from flask import url_for
-from helpers import MEMBER_EMAIL, MEMBER_PASSWORD, csrf_token_in, filled_form, free_port
+from helpers import MEMBER_EMAIL, MEMBER_PASSWORD, csrf_token_in, filled_form, free_port, reference_factory
 from sqlalchemy import inspect, text
 from werkzeug.security import check_password_hash
 
-from workbook import reference
-from workbook.app import TEST_CONFIG, forget_package, load_create_app
+from workbook.app import TEST_CONFIG
 
 TWIN_EMAIL = "twin@example.com"  # a second member with the same password as the first
 SPACED_PASSWORD = " a passphrase with spaces "
@@ -35,12 +33,7 @@ AUTH_POSTS = ["/auth/login", "/auth/register", "/auth/logout", "/auth/logout-eve
 @pytest.fixture(scope="module")
 def create_app(tmp_path_factory):
     """Build chapter 05's reference Bookshelf once, in a folder of the test's, and return its factory."""
-    folder = tmp_path_factory.mktemp("bookshelf05")
-    reference.build(folder, "05")
-    yield load_create_app(folder)
-    forget_package(folder)
-    if str(folder.resolve()) in sys.path:
-        sys.path.remove(str(folder.resolve()))
+    yield from reference_factory(tmp_path_factory, "05")
 
 
 @pytest.fixture(scope="module")

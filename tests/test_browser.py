@@ -1,6 +1,7 @@
 """In a real browser, the learner's JupyterLab runs a chapter: a pass shows green, a failure pink, and no nbgrader;
 the pages that show() shows are visible, stored and live."""
 
+import contextlib
 import json
 import os
 import re
@@ -324,19 +325,19 @@ SERVE_CELLS = ["from workbook import serve", "serve()"]
 PROXY_LINK = re.compile(r"http://127\.0\.0\.1:\d+/user/learner/proxy/absolute/\d+/")
 
 
-@pytest.fixture(scope="module")
-def hub_lab(tmp_path_factory, browser):
-    """The learner's JupyterLab under /user/learner/ (as JupyterHub starts it), over a folder at the end of chapter 05
-    whose notebook serves Bookshelf."""
+@contextlib.contextmanager
+def lab_serving(tmp_path_factory, chapter: str):
+    """The learner's JupyterLab under /user/learner/ (as JupyterHub starts it), over a folder at the end of the
+    chapter whose notebook shelf/live.ipynb serves Bookshelf; yield the folder, Lab's address and its token."""
     import nbformat
 
     from workbook import flask, reference
 
-    root = tmp_path_factory.mktemp("hub")
+    root = tmp_path_factory.mktemp(f"lab{chapter}")
     shelf = root / "shelf"
     shelf.mkdir()
-    reference.restore_created(shelf, "05")
-    reference.build(shelf, "05")
+    reference.restore_created(shelf, chapter)
+    reference.build(shelf, chapter)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(shelf)
         flask("db upgrade")
@@ -347,6 +348,13 @@ def hub_lab(tmp_path_factory, browser):
     env = {**learner_environment(), "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings")}
     workspaces = f"--LabApp.workspaces_dir={root / '.workspaces'}"
     with jupyterlab(root, workspaces, env=env, base_url=BASE_URL) as (base, token):
+        yield root, base, token
+
+
+@pytest.fixture(scope="module")
+def hub_lab(tmp_path_factory, browser):
+    """Lab over a folder at the end of chapter 05, whose notebook serves Bookshelf."""
+    with lab_serving(tmp_path_factory, "05") as (root, base, token):
         yield browser, base, token, root
 
 
@@ -579,24 +587,7 @@ REPORT_VIOLATIONS = """document.addEventListener('securitypolicyviolation', even
 def test_chapter_11s_bookshelf_and_swagger_ui_work_under_its_policy(tmp_path_factory, browser):
     """Chapter 11's Bookshelf, served live through the proxy: the whole story (forms, a cover, Swagger UI's Try it out
     with a bearer token) works, every answer carries the policy, and the browser reports no violation of it."""
-    import nbformat
-
-    from workbook import flask, reference
-
-    root = tmp_path_factory.mktemp("harden")
-    shelf = root / "shelf"
-    shelf.mkdir()
-    reference.restore_created(shelf, "11")
-    reference.build(shelf, "11")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(shelf)
-        flask("db upgrade")
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(source) for source in SERVE_CELLS],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
-    nbformat.write(notebook, shelf / "live.ipynb")
-    env = {**learner_environment(), "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings")}
-    with jupyterlab(root, f"--LabApp.workspaces_dir={root / '.workspaces'}", env=env, base_url=BASE_URL) as (base, token):
+    with lab_serving(tmp_path_factory, "11") as (root, base, token):
         page = open_notebook(browser, f"{base}/lab/workspaces/live/tree/shelf/live.ipynb?reset&token={token}")
         run_all(page)
         printed = page.locator(".jp-OutputArea-output", has_text="Bookshelf is live")

@@ -7,14 +7,12 @@ not waited for). The reference of chapter 11 is built once.
 """
 
 import re
-import sys
 
 import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from helpers import MEMBER_EMAIL, MEMBER_PASSWORD, csrf_token_in, logged_in
-from workbook import reference
-from workbook.app import TEST_CONFIG, forget_package, load_create_app
+from helpers import MEMBER_EMAIL, MEMBER_PASSWORD, csrf_token_in, logged_in, reference_factory
+from workbook.app import TEST_CONFIG
 from workbook.check_fixtures import store_clock
 
 LIMIT = 5  # the reference's GUESS_LIMIT: "5 per minute"
@@ -23,12 +21,7 @@ SHAPE = {"error", "message"}
 
 @pytest.fixture(scope="module")
 def create_app(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("bookshelf11")
-    reference.build(folder, "11")
-    yield load_create_app(folder)
-    forget_package(folder)
-    if str(folder.resolve()) in sys.path:
-        sys.path.remove(str(folder.resolve()))
+    yield from reference_factory(tmp_path_factory, "11")
 
 
 @pytest.fixture

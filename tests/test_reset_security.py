@@ -5,16 +5,13 @@ every client gets its CSRF tokens from the pages, as a browser does.
 """
 
 import re
-import sys
 import time
 
 import itsdangerous
 import pytest
-from helpers import csrf_token_in
+from helpers import csrf_token_in, reference_factory
+from workbook.app import TEST_CONFIG
 from workbook.check_fixtures import unused_port
-
-from workbook import reference
-from workbook.app import TEST_CONFIG, forget_package, load_create_app
 
 HOST = "bookshelf.example"  # the app's SERVER_NAME: the test client sends it, and keeps its cookies for it
 PASSWORD, NEW_PASSWORD = "correct horse battery staple", "a new passphrase, typed twice"
@@ -24,12 +21,7 @@ LINK = re.compile(r"https?://[^/\s]+(/auth/(?:reset|confirm)/[^\s\"<>]+)")
 @pytest.fixture(scope="module")
 def create_app(tmp_path_factory):
     """Build chapter 07's reference Bookshelf once, in a folder of the test's, and return its factory."""
-    folder = tmp_path_factory.mktemp("bookshelf07")
-    reference.build(folder, "07")
-    yield load_create_app(folder)
-    forget_package(folder)
-    if str(folder.resolve()) in sys.path:
-        sys.path.remove(str(folder.resolve()))
+    yield from reference_factory(tmp_path_factory, "07")
 
 
 @pytest.fixture
