@@ -412,8 +412,8 @@ def test_health_is_public_uncached_and_sets_no_cookie(app, method):
 
 @pytest.mark.exercise("10.4")
 def test_health_is_503_when_the_database_is_unreachable(folder):
-    """With its database file in a folder that does not exist, GET /health answers 503 with
-    {"status": "unavailable", "database": "unreachable"}, and HEAD answers 503 too.
+    """With its database file in a missing folder, GET and HEAD /health answer 503: {"status": "unavailable", ...}.
+    The JSON is {"status": "unavailable", "database": "unreachable"}.
     The database's error is yours to catch (SQLAlchemy's errors share a base class): an uncaught one is a 500.
     """
     health_module()
@@ -427,9 +427,8 @@ def test_health_is_503_when_the_database_is_unreachable(folder):
 
 @pytest.mark.exercise("10.4")
 def test_health_never_says_why(folder):
-    """When the database is unreachable, the answer holds no exception text, traceback, path or key; it is not cached
-    and sets no cookie.
-    The answer is public: the reason goes to the log (current_app.logger), for you alone.
+    """When the database is unreachable, the answer holds no exception text, traceback or path, and is not cached.
+    It sets no cookie either. The answer is public: the reason goes to the log (current_app.logger), for you alone.
     """
     health_module()
     where = folder / "no-such-folder" / "shelf.sqlite"
