@@ -427,8 +427,9 @@ def test_health_is_503_when_the_database_is_unreachable(folder):
 
 @pytest.mark.exercise("10.4")
 def test_health_never_says_why(folder):
-    """When the database is unreachable, the answer holds no exception text, traceback or path, and is not cached.
-    It sets no cookie either. The answer is public: the reason goes to the log (current_app.logger), for you alone.
+    """When the database is unreachable, the answer tells nothing of why, is not cached, and sets no cookie.
+    No exception text, traceback or path: the answer is public, so the reason goes to the log (current_app.logger),
+    for you alone.
     """
     health_module()
     where = folder / "no-such-folder" / "shelf.sqlite"
