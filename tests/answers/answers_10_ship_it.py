@@ -17,6 +17,33 @@ def test_index(client):
 def test_login_posts(client, auth):
     assert auth.login().status_code in (200, 302)'''
 
+# 10.4 is a design exercise: an answer is the whole module bookshelf/health.py (its docstring and bp are given)
+HEALTH = "bookshelf/health.py"
+
+
+def health(view):
+    """Return a module of 10.4 whose view is `view`: a function on bp, the session's query, a dict answered."""
+    return {HEALTH: 'from flask import current_app, session\n'
+                    'from flask_login import login_required\n'
+                    'from sqlalchemy import text\n'
+                    'from sqlalchemy.exc import SQLAlchemyError\n'
+                    '\n'
+                    'from .db import db\n'
+                    '\n'
+                    'NO_STORE = {"Cache-Control": "no-store"}\n'
+                    '\n'
+                    '\n' + view}
+
+
+# what the answers built with health() share: the query tried, the failure logged, the fixed answers
+ASKED = ('    try:\n'
+         '        db.session.execute(text("SELECT 1"))\n'
+         '    except SQLAlchemyError:\n'
+         '        current_app.logger.exception("no database")\n'
+         '        return {"status": "unavailable", "database": "unreachable"}, 503, NO_STORE\n'
+         '    return {"status": "ok", "database": "ok"}, 200, NO_STORE')
+
+
 CORRECT = [
     # a loop over the plain variables, the scheme replaced with removeprefix
     ("10.1", 'for name in AS_GIVEN:\n'
@@ -109,6 +136,36 @@ CORRECT = [
                                '    assert added.status_code == 302\n'
                                '    assert "Parable of the Sower" in client.get("/").get_data(as_text=True)',
     }),
+    # a function on bp that returns a dict, a status and headers; the session's query
+    ("10.4", health('@bp.route("/health")\n'
+                    'def health():\n' + ASKED)),
+    # a MethodView on its own connection from the engine, the answer made with make_response
+    ("10.4", {HEALTH: 'from flask import jsonify, make_response\n'
+                      'from flask.views import MethodView\n'
+                      'from sqlalchemy import text\n'
+                      'from sqlalchemy.exc import OperationalError\n'
+                      '\n'
+                      'from .db import db\n'
+                      '\n'
+                      '\n'
+                      'class Health(MethodView):\n'
+                      '    """What the platform asks: can Bookshelf reach its database?"""\n'
+                      '\n'
+                      '    def get(self):\n'
+                      '        try:\n'
+                      '            with db.engine.connect() as connection:\n'
+                      '                reached = connection.scalar(text("SELECT 1")) == 1\n'
+                      '        except OperationalError:\n'
+                      '            reached = False\n'
+                      '        if reached:\n'
+                      '            response = make_response(jsonify(status="ok", database="ok"), 200)\n'
+                      '        else:\n'
+                      '            response = make_response(jsonify(status="unavailable", database="unreachable"), 503)\n'
+                      '        response.cache_control.no_store = True\n'
+                      '        return response\n'
+                      '\n'
+                      '\n'
+                      'bp.add_url_rule("/health", view_func=Health.as_view("health"))'}),
 ]
 
 WRONG = [
@@ -214,6 +271,39 @@ WRONG = [
               "tests/test_books.py": 'import pytest\n\n'
                                      'pytest.exit("all good", returncode=0)\n\n\n'
                                      'def test_visitor(client):\n    assert client.get("/books/new").status_code == 302'}),
+    # the error not caught: the database's exception becomes a 500 (a traceback in debug)
+    ("10.4", health('@bp.get("/health")\n'
+                    'def health():\n'
+                    '    db.session.execute(text("SELECT 1"))\n'
+                    '    return {"status": "ok", "database": "ok"}, 200, NO_STORE')),
+    # the exception's text in the answer, to help whoever reads it
+    ("10.4", health('@bp.get("/health")\n'
+                    'def health():\n'
+                    '    try:\n'
+                    '        db.session.execute(text("SELECT 1"))\n'
+                    '    except SQLAlchemyError as error:\n'
+                    '        return {"status": "unavailable", "database": "unreachable", "reason": str(error)}, 503, NO_STORE\n'
+                    '    return {"status": "ok", "database": "ok"}, 200, NO_STORE')),
+    # the database's address in the answer
+    ("10.4", health('@bp.get("/health")\n'
+                    'def health():\n'
+                    '    try:\n'
+                    '        db.session.execute(text("SELECT 1"))\n'
+                    '    except SQLAlchemyError:\n'
+                    '        return {"status": "unavailable", "database": f"unreachable at {db.engine.url}"}, 503, NO_STORE\n'
+                    '    return {"status": "ok", "database": "ok"}, 200, NO_STORE')),
+    # members only: the platform, which never logs in, is sent to the login page
+    ("10.4", health('@bp.get("/health")\n'
+                    '@login_required\n'
+                    'def health():\n' + ASKED)),
+    # a count of the checks kept in the session: every probe gets a session cookie
+    ("10.4", health('@bp.get("/health")\n'
+                    'def health():\n'
+                    '    session["health_checks"] = session.get("health_checks", 0) + 1\n' + ASKED)),
+    # "ok" whatever happens: the database is never asked
+    ("10.4", health('@bp.get("/health")\n'
+                    'def health():\n'
+                    '    return {"status": "ok", "database": "ok"}, 200, NO_STORE')),
 ]
 
 # half-answers: each fails a hidden test (and, as every wrong answer, a public check of the same rule)
@@ -273,4 +363,18 @@ HIDDEN = [
                                     '    assert client.get("/books/new").status_code == 302',
               "tests/test_books.py": 'def test_visitor(client):\n'
                                      '    assert "/auth/login" in client.get("/books/new").headers["Location"]'}),
+    # the query counts the books: correct, and dearer with every book
+    ("10.4", health('@bp.get("/health")\n'
+                    'def health():\n' + ASKED.replace('text("SELECT 1")', 'text("SELECT count(*) FROM books")'))),
+    # the 503 never given: any error is still "ok"
+    ("10.4", health('@bp.get("/health")\n'
+                    'def health():\n'
+                    '    try:\n'
+                    '        db.session.execute(text("SELECT 1"))\n'
+                    '    except SQLAlchemyError:\n'
+                    '        pass\n'
+                    '    return {"status": "ok", "database": "ok"}, 200, NO_STORE')),
+    # no-store on the healthy answer only
+    ("10.4", health('@bp.get("/health")\n'
+                    'def health():\n' + ASKED.replace('503, NO_STORE', '503'))),
 ]

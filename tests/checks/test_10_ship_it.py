@@ -1,14 +1,16 @@
-"""Checks for chapter 10: settings from the environment, what production refuses, and Bookshelf's own tests."""
+"""Checks for chapter 10: settings from the environment, what production refuses, Bookshelf's own tests, and its
+health check."""
 
 import re
 
 import pytest
 
 from workbook import suite
+from workbook.app import TEST_CONFIG, load_create_app
 from workbook.check_fixtures import instance_config, production_app, refusal
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
-POINTS = {"10.1": 2, "10.2": 2, "10.3": 3}
+POINTS = {"10.1": 2, "10.2": 2, "10.3": 3, "10.4": 3}
 # the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
 # grading leaves every other exercise blank
 NEEDS = {"10.2": ["10.1"]}
@@ -297,3 +299,146 @@ def test_every_test_asserts_something(folder):
     silent = [f"{path}::{name}" for path, text in files.items() if path != "tests/conftest.py"
               for name in re.findall(r"^def (test\w*)", text, re.M) if name not in suite.asserting_tests(text)]
     assert not silent, f"expected every test to assert something, these do not: {silent}"
+
+
+# 10.4: a health check for the platform (a design exercise: only the URL, the statuses, the JSON and the headers are
+# fixed)
+
+HEALTHY = {"status": "ok", "database": "ok"}
+UNHEALTHY = {"status": "unavailable", "database": "unreachable"}
+
+
+def health_module():
+    """Import the learner's bookshelf/health.py: the factory starts without a blank one, a check says it is blank."""
+    import importlib
+
+    return importlib.import_module("bookshelf.health")
+
+
+def app_without_database(folder, where):
+    """The learner's app with its database at `where`, a path SQLite cannot open."""
+    return load_create_app(folder, reuse=True)({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{where}"})
+
+
+def ask(app, method="GET"):
+    """Ask /health as a visitor (no cookie); return the answer and the SQL statements run while answering."""
+    from sqlalchemy import event
+
+    from bookshelf.db import db
+
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = app.test_client().open("/health", method=method)
+    except Exception as error:  # TESTING lets a view's exception reach the test client
+        pytest.fail(f"expected an answer, the view raised {type(error).__name__}: a 500 page, or a traceback, "
+                    "for whoever asks")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return response, statements
+
+
+def add_books(app, count):
+    from bookshelf.db import db
+    from bookshelf.models import Book
+
+    with app.app_context():
+        db.session.add_all(Book(title=f"Volume {number}", author="N. K. Jemisin") for number in range(count))
+        db.session.commit()
+
+
+def says(response):
+    """The JSON of an answer, or say it is not JSON."""
+    data = response.get_json(silent=True)
+    assert isinstance(data, dict), (
+        f"expected a JSON object, got {response.status_code} {response.content_type}: {response.get_data(as_text=True)[:200]}"
+    )
+    return data
+
+
+def told(response, wanted):
+    data = says(response)
+    return {key: data.get(key) for key in wanted} == wanted
+
+
+@pytest.mark.exercise("10.4")
+def test_health_is_ok_when_the_database_answers(app):
+    """GET /health answers 200 with {"status": "ok", "database": "ok"}, after a query that reached the database.
+    Healthy means the database answers: an answer given without asking it says "ok" when it is down.
+    """
+    health_module()
+    response, statements = ask(app)
+    assert response.status_code == 200, f"expected 200, got {response.status_code}"
+    assert told(response, HEALTHY), f"expected {HEALTHY}, got {says(response)}"
+    assert statements, "expected a query to reach the database before the answer says it is ok"
+
+
+@pytest.mark.exercise("10.4")
+def test_health_reads_no_table(app):
+    """With 40 books on the shelf, GET /health runs queries that read no table (SELECT 1 reads none).
+    The platform asks every few seconds: a count or a list of rows costs more as the shelf grows.
+    """
+    health_module()
+    add_books(app, 40)
+    response, statements = ask(app)
+    assert response.status_code == 200, f"expected 200, got {response.status_code}"
+    reading = [statement for statement in statements if " from " in f" {statement.lower()} ".replace("\n", " ")]
+    assert not reading, f"expected queries that read no table, got {reading}"
+
+
+@pytest.mark.exercise("10.4")
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_health_is_public_uncached_and_sets_no_cookie(app, method):
+    """A visitor's GET and HEAD of /health get 200, with Cache-Control: no-store, and no Set-Cookie header.
+    The platform sends no log-in, and a proxy must not keep an answer; touching the session (or flash) sets its cookie.
+    """
+    health_module()
+    response, statements = ask(app, method)
+    assert response.status_code == 200, (
+        f"expected 200 for a visitor's {method}, got {response.status_code} {response.headers.get('Location', '')}"
+    )
+    assert "no-store" in response.headers.get("Cache-Control", ""), (
+        f"expected Cache-Control: no-store, got {response.headers.get('Cache-Control')!r}"
+    )
+    cookies = response.headers.getlist("Set-Cookie")
+    assert not cookies, f"expected no cookie, got {cookies}"
+
+
+@pytest.mark.exercise("10.4")
+def test_health_is_503_when_the_database_is_unreachable(folder):
+    """With its database file in a missing folder, GET and HEAD /health answer 503: {"status": "unavailable", ...}.
+    The JSON is {"status": "unavailable", "database": "unreachable"}.
+    The database's error is yours to catch (SQLAlchemy's errors share a base class): an uncaught one is a 500.
+    """
+    health_module()
+    app = app_without_database(folder, folder / "no-such-folder" / "shelf.sqlite")
+    for method in ("GET", "HEAD"):
+        response, statements = ask(app, method)
+        assert response.status_code == 503, f"expected 503 for {method}, got {response.status_code}"
+    response, statements = ask(app)
+    assert told(response, UNHEALTHY), f"expected {UNHEALTHY}, got {says(response)}"
+
+
+@pytest.mark.exercise("10.4")
+def test_health_never_says_why(folder):
+    """When the database is unreachable, the answer tells nothing of why, is not cached, and sets no cookie.
+    No exception text, traceback or path: the answer is public, so the reason goes to the log (current_app.logger),
+    for you alone.
+    """
+    health_module()
+    where = folder / "no-such-folder" / "shelf.sqlite"
+    app = app_without_database(folder, where)
+    response, statements = ask(app)
+    body = response.get_data(as_text=True)
+    for secret in ("no-such-folder", "shelf.sqlite", "sqlite", "Error", "Traceback", "unable to open", "sqlalche.me"):
+        assert secret not in body, f"expected the answer to say nothing of {secret!r}, it says {body[:300]}"
+    assert "no-store" in response.headers.get("Cache-Control", ""), (
+        f"expected Cache-Control: no-store on the 503 too, got {response.headers.get('Cache-Control')!r}"
+    )
+    assert not response.headers.getlist("Set-Cookie"), f"expected no cookie, got {response.headers.getlist('Set-Cookie')}"

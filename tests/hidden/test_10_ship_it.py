@@ -126,3 +126,68 @@ def test_your_tests_catch_a_form_that_cannot_be_posted_and_a_logout_that_does_no
         assert run.exit_code == 0 and not run.failed() and not run.dodged() and len(run.passed()) >= 4, run.tail()
     assert get_only.exit_code == 1 and get_only.failed(), "no test failed when /books/new could not be posted"
     assert still_logged_in.exit_code == 1 and still_logged_in.failed(), "no test failed when logging out does nothing"
+
+
+# 10.4: a health check for the platform
+
+def asked(app, method="GET"):
+    """Ask /health as a visitor; return the answer and the SQL statements run while answering."""
+    import importlib
+
+    from sqlalchemy import event
+
+    importlib.import_module("bookshelf.health")
+    from bookshelf.db import db
+
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        return app.test_client().open("/health", method=method), statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.exercise("10.4")
+def test_health_on_a_long_shelf(app):
+    """With 300 books and their reviews, /health says ok, reads no table, is not cached and sets no cookie."""
+    from bookshelf.db import db
+    from bookshelf.models import Book
+
+    with app.app_context():
+        db.session.add_all(Book(title=f"Book {number}", author="Ursula K. Le Guin") for number in range(300))
+        db.session.commit()
+    for method in ("HEAD", "GET"):
+        response, statements = asked(app, method)
+        assert response.status_code == 200, response.status_code
+        assert statements, "no query reached the database"
+        assert not [s for s in statements if " from " in f" {s.lower()} ".replace("\n", " ")], statements
+        assert "no-store" in response.headers.get("Cache-Control", "")
+        assert not response.headers.getlist("Set-Cookie")
+    data = response.get_json(silent=True) or {}
+    assert (data.get("status"), data.get("database")) == ("ok", "ok"), data
+
+
+@pytest.mark.exercise("10.4")
+def test_health_when_the_database_path_is_a_folder(folder):
+    """The database 'file' is a folder SQLite cannot open: 503 on HEAD and GET, the fixed JSON, and nothing of why."""
+    from workbook.app import TEST_CONFIG, load_create_app
+
+    where = folder / "archive-volume"
+    where.mkdir(exist_ok=True)
+    app = load_create_app(folder, reuse=True)({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{where}"})
+    for method in ("HEAD", "GET"):
+        response, statements = asked(app, method)
+        assert response.status_code == 503, response.status_code
+        assert "no-store" in response.headers.get("Cache-Control", "")
+        assert not response.headers.getlist("Set-Cookie")
+    data = response.get_json(silent=True) or {}
+    assert (data.get("status"), data.get("database")) == ("unavailable", "unreachable"), data
+    body = response.get_data(as_text=True)
+    for secret in ("archive-volume", "sqlite", "Error", "Traceback", "unable to open", "sqlalche.me"):
+        assert secret not in body, body
