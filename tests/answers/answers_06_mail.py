@@ -338,8 +338,9 @@ WRONG += [
     # the member in the same recipient list: the friend sees the member's address, and the member gets a copy
     ("06.4", sharing(VIEW + SEND_ONE.replace("recipients=[form.email.data]", "recipients=[form.email.data, current_user.email]")
                      + VIEW_END)),
-    # the CSRF check switched off: another site's page can make a member mail anyone
-    ("06.4", sharing(VIEW.replace("@login_required\n", "@login_required\n@csrf.exempt\n") + SEND_ONE + VIEW_END)),
+    # the CSRF check switched off, on the route and in the form: another site's page can make a member mail anyone
+    ("06.4", sharing(VIEW.replace("@login_required\n", "@login_required\n@csrf.exempt\n")
+                     .replace("form = Friend()", "form = Friend(meta={'csrf': False})") + SEND_ONE + VIEW_END)),
 ]
 
 HIDDEN += [

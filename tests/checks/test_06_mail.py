@@ -506,7 +506,7 @@ def test_both_bodies_name_the_book_the_member_and_the_note_with_an_absolute_link
             assert wanted in body, f"expected the {kind} body to hold {wanted!r}: {body!r}"
         assert not re.search(rf"{link}\d", body), f"expected the {kind} body's link to the book {book}: {body!r}"
     assert NOTE in bodies["text"], f"expected the text body to hold the note as typed: {bodies['text']!r}"
-    assert "<em>" not in bodies["HTML"], f"expected the note escaped in the HTML body, found a tag of it: {bodies['HTML']!r}"
+    assert "<em>really</em>" not in bodies["HTML"], f"expected the note escaped in the HTML body, found its tags: {bodies['HTML']!r}"
     assert "&lt;em&gt;really&lt;/em&gt;" in bodies["HTML"], f"expected the note shown as text in the HTML body: {bodies['HTML']!r}"
 
 
