@@ -449,6 +449,8 @@ def shared(client, book_id, email, note="", token=True):
     with mail.record_messages() as outbox:
         try:
             response = share(client, book_id, email, note, token)
+        except NotImplementedError:  # a blank exercise this one needs: the check says which
+            raise
         except Exception as error:  # an error out of the view: the check reports it, with the mails it counted
             response = error
     return response, outbox

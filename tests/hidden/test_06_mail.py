@@ -160,6 +160,8 @@ def recorded_post(client, book_id, data, with_token=True):
     with mail.record_messages() as outbox:
         try:
             answer = client.post(f"/books/{book_id}/share", data=data)
+        except NotImplementedError:  # a blank exercise this one needs: the check says which
+            raise
         except Exception as error:
             answer = error
     return answer, outbox
