@@ -1,17 +1,19 @@
-"""Checks for chapter 06: sending that survives a mail server that is down, the welcome mail, and `flask send-digest`."""
+"""Checks for chapter 06: sending that survives a mail server that is down, the welcome mail, `flask send-digest`, and
+telling a friend about a book."""
 
+import re
 import smtplib
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from workbook.app import TEST_CONFIG, load_create_app
-from workbook.check_fixtures import CliRunner, form_token, unused_port
+from workbook.check_fixtures import CliRunner, chapter05_stand_ins, form_token, logged_in_client, unused_port  # noqa: F401
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
-POINTS = {"06.1": 3, "06.2": 3, "06.3": 3}
+POINTS = {"06.1": 3, "06.2": 3, "06.3": 3, "06.4": 3}
 # the earlier exercises of this chapter that an exercise's check needs solved (measured by a test);
 # grading leaves every other exercise blank
-NEEDS = {"06.2": ["06.1"]}
+NEEDS = {"06.2": ["06.1"], "06.4": ["06.1"]}
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -405,3 +407,166 @@ def test_no_new_book_sends_nothing_and_says_so(app, runner):
     assert result.exit_code == 0, f"expected success, got status {result.exit_code}: {result.output}"
     assert outbox == [], f"expected no mail without new books, found {len(outbox)} sent"
     assert result.output.strip(), "expected the command to say that there was nothing to send"
+
+
+# 06.4: a member tells a friend about a book (a design exercise: only the URL, the fields and the mail are fixed);
+# the answers of 05.1 and 05.2 are stood in for, so that this check needs no other exercise of chapter 05
+
+SENDER = "Bookshelf <noreply@bookshelf.example>"
+# a note with what HTML must escape; the plain-text body keeps it as typed
+NOTE = "Read it in one sitting. <3 & more: <em>really</em>"
+
+
+def sharing_module():
+    """Import the learner's bookshelf/sharing.py: the factory starts without a blank one, a check says it is blank."""
+    import importlib
+
+    return importlib.import_module("bookshelf.sharing")
+
+
+def member_and_book(app, name="Ann", title="Kindred", author="Octavia E. Butler"):
+    """Add a member and a book; return the book's id."""
+    db, Book, User = learner_models()
+    with app.app_context():
+        book = Book(title=title, author=author)
+        db.session.add_all([User(name=name, email=f"{name.lower()}@example.com"), book])
+        db.session.commit()
+        return book.id
+
+
+def share(client, book_id, email, note="", token=True):
+    """POST the fields email and note to the book's share URL, with the CSRF token of its form (or none)."""
+    data = {"email": email, "note": note}
+    if token:
+        data["csrf_token"] = form_token(client, f"/books/{book_id}/share")
+    return client.post(f"/books/{book_id}/share", data=data)
+
+
+def shared(client, book_id, email, note="", token=True):
+    """Share as share() does, while Flask-Mail records; return (the answer, or the error it raised, and the mails)."""
+    from bookshelf.mail import mail
+
+    with mail.record_messages() as outbox:
+        try:
+            response = share(client, book_id, email, note, token)
+        except NotImplementedError:  # a blank exercise this one needs: the check says which
+            raise
+        except Exception as error:  # an error out of the view: the check reports it, with the mails it counted
+            response = error
+    return response, outbox
+
+
+def refused(response):
+    """Say whether an answer sends the form again (200) or a 4xx: never a redirect, never an error."""
+    return not isinstance(response, Exception) and (response.status_code == 200 or 400 <= response.status_code < 500)
+
+
+def told(response):
+    return repr(response) if isinstance(response, Exception) else f"{response.status_code} {response.headers.get('Location', '')}"
+
+
+@pytest.mark.exercise("06.4")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+def test_a_member_tells_a_friend_in_one_mail(app):
+    """Ann tells ben@example.com about Kindred: one mail, to Ben alone, from Bookshelf, Reply-To Ann, then a redirect.
+    From stays MAIL_DEFAULT_SENDER: mail from the member's domain sent by Bookshelf's server fails SPF and DMARC.
+    Reply-To is where the friend's answer goes. One Message, to one recipient, and no copy in Cc or Bcc.
+    """
+    sharing_module()
+    book = member_and_book(app)
+    client = logged_in_client(app, "ann@example.com")
+    page = client.get(f"/books/{book}/share")
+    assert page.status_code == 200, f"expected GET /books/{book}/share to show the form (200), got {page.status_code}"
+    response, outbox = shared(client, book, "ben@example.com", NOTE)
+    assert not isinstance(response, Exception) and response.status_code in (302, 303), (
+        f"expected a redirect after a valid POST, got {told(response)}"
+    )
+    assert len(outbox) == 1, f"expected one mail, {len(outbox)} were sent"
+    message = outbox[0]
+    assert message.send_to == {"ben@example.com"}, f"expected the mail to ben@example.com alone, it went to {message.send_to}"
+    assert message.sender == SENDER, f"expected From: {SENDER} (MAIL_DEFAULT_SENDER), got {message.sender!r}"
+    assert message.reply_to == "ann@example.com", f"expected Reply-To: ann@example.com, got {message.reply_to!r}"
+
+
+@pytest.mark.exercise("06.4")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+def test_both_bodies_name_the_book_the_member_and_the_note_with_an_absolute_link(app):
+    """Both bodies hold the title, the member's name, the note and the link http://localhost/books/<id>.
+    The HTML body shows the note as text (escaped); the plain-text body keeps it as typed.
+    A mail is read away from the site: a path alone (/books/1) leads nowhere, url_for(..., _external=True) gives the
+    whole address. A template in a string is autoescaped; plain text is not HTML.
+    """
+    sharing_module()
+    book = member_and_book(app)
+    response, outbox = shared(logged_in_client(app, "ann@example.com"), book, "ben@example.com", NOTE)
+    assert len(outbox) == 1, f"expected one mail, {len(outbox)} were sent ({told(response)})"
+    message = outbox[0]
+    link = f"http://localhost/books/{book}"
+    bodies = {"text": message.body or "", "HTML": message.html or ""}
+    for kind, body in bodies.items():
+        for wanted in ("Kindred", "Ann", link):
+            assert wanted in body, f"expected the {kind} body to hold {wanted!r}: {body!r}"
+        assert not re.search(rf"{link}\d", body), f"expected the {kind} body's link to the book {book}: {body!r}"
+    assert NOTE in bodies["text"], f"expected the text body to hold the note as typed: {bodies['text']!r}"
+    assert "<em>really</em>" not in bodies["HTML"], f"expected the note escaped in the HTML body, found its tags: {bodies['HTML']!r}"
+    assert "&lt;em&gt;really&lt;/em&gt;" in bodies["HTML"], f"expected the note shown as text in the HTML body: {bodies['HTML']!r}"
+
+
+@pytest.mark.exercise("06.4")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+@pytest.mark.parametrize("email, note", [("ben-at-example.com", ""), ("ben@example.com\r\nBcc: all@example.com", ""),
+                                         ("ben@example.com", "x" * 501)],
+                         ids=["not-an-address", "line-break", "note-too-long"])
+def test_a_bad_address_or_a_long_note_sends_nothing(app, email, note):
+    """An invalid address, one with a line break, or a note over 500 characters: the form again or a 4xx, no mail.
+    A line break in an address would add headers (a Bcc): validate the address as one; Flask-Mail's own refusal is an
+    error, a 500. The note's length is checked by the form (500 characters at most), before anything is sent.
+    """
+    sharing_module()
+    book = member_and_book(app)
+    response, outbox = shared(logged_in_client(app, "ann@example.com"), book, email, note)
+    assert refused(response), f"expected the form again (200) or a 4xx, got {told(response)}"
+    assert not outbox, f"expected no mail, {len(outbox)} were sent"
+
+
+@pytest.mark.exercise("06.4")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+def test_a_note_of_500_characters_is_sent(app):
+    """A note of exactly 500 characters, and no note at all, are both fine: each sends its mail.
+    The note is optional, and 500 characters are allowed.
+    """
+    sharing_module()
+    book = member_and_book(app)
+    client = logged_in_client(app, "ann@example.com")
+    for note in ("y" * 500, ""):
+        response, outbox = shared(client, book, "ben@example.com", note)
+        assert len(outbox) == 1, f"expected one mail for a note of {len(note)} characters, got {len(outbox)} ({told(response)})"
+
+
+@pytest.mark.exercise("06.4")
+@pytest.mark.usefixtures("chapter05_stand_ins")
+def test_no_token_no_book_no_member_no_mail(app):
+    """A POST without its CSRF token sends nothing; a book that does not exist is 404; a visitor is sent to log in.
+    Every POST of Bookshelf needs its token (no csrf.exempt). db.get_or_404 answers for a missing book, and
+    @login_required sends a visitor to the login page, with next.
+    """
+    sharing_module()
+    book = member_and_book(app)
+    client = logged_in_client(app, "ann@example.com")
+    response, outbox = shared(client, book, "ben@example.com", token=False)
+    assert refused(response) and not outbox, f"expected a POST without token refused, no mail; got {told(response)}, {len(outbox)} mails"
+    assert client.get("/books/999/share").status_code == 404, "expected 404 for the share page of a book that does not exist"
+    from bookshelf.mail import mail
+
+    with mail.record_messages() as outbox:
+        missing = client.post("/books/999/share", data={"email": "ben@example.com", "note": "",
+                                                        "csrf_token": form_token(client, f"/books/{book}/share")})
+    assert missing.status_code == 404 and not outbox, f"expected 404 and no mail for a missing book, got {missing.status_code}"
+    visitor = app.test_client()
+    for answer in (visitor.get(f"/books/{book}/share"),
+                   visitor.post(f"/books/{book}/share", data={"email": "ben@example.com", "note": "",
+                                                              "csrf_token": form_token(visitor, "/auth/login")})):
+        location = answer.headers.get("Location", "")
+        assert answer.status_code in (302, 303) and "/auth/login" in location and "next=" in location, (
+            f"expected a visitor sent to the login page with next, got {answer.status_code} {location}"
+        )
