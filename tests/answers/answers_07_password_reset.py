@@ -334,6 +334,13 @@ HIDDEN = [
 
     # the taken address looked up as typed: "BEN@example.com" passes for a free address, and a mail goes to it
     ("07.4", {EMAIL_CHANGE: CHANGE.replace('new = form.email.data.lower()', 'new = form.email.data')}),
-    # any member may use the link: only the old address is compared
-    ("07.4", {EMAIL_CHANGE: CHANGE.replace('data["id"] != current_user.id or ', '')}),
+    # a link that works for a week, as the confirmation link does: a link found in an old mailbox still moves the account
+    ("07.4", {EMAIL_CHANGE: CHANGE.replace('EMAIL_MAX_AGE = 3600', 'EMAIL_MAX_AGE = 7 * 24 * 3600')}),
+    # the member read from the token, not the one logged in: another member (or a visitor) can use the link
+    ("07.4", {EMAIL_CHANGE: CHANGE.replace('@bp.route("/email/<token>", methods=["GET", "POST"])\n@login_required\n',
+                                           '@bp.route("/email/<token>", methods=["GET", "POST"])\n')
+                                  .replace('        if data["id"] != current_user.id or data["old"] != current_user.email:',
+                                           '        member = db.session.get(User, data["id"])\n'
+                                           '        if member is None or data["old"] != member.email:')
+                                  .replace('        current_user.email = data["new"]', '        member.email = data["new"]')}),
 ]
