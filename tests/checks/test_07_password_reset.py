@@ -550,12 +550,23 @@ def email_change_module():
 
 
 @pytest.fixture
-def mailbox(app):
-    """The mails Flask-Mail dispatches (sent with deliver), recorded: tests send nothing, and no server runs."""
-    from bookshelf.mail import mail
+def mailbox(app, monkeypatch):
+    """The mails that email_change.py hands to deliver, recorded instead of sent (grading leaves 06.1 blank)."""
+    import importlib
 
-    with mail.record_messages() as sent:
-        yield sent
+    sent = []
+
+    def deliver(message):
+        sent.append(message)
+        return True
+
+    try:
+        module = importlib.import_module("bookshelf.email_change")
+    except NotImplementedError:
+        # still the blank stub: the check itself says so
+        return sent
+    monkeypatch.setattr(module, "deliver", deliver, raising=False)
+    return sent
 
 
 def address_of(app, member_id):
