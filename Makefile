@@ -75,7 +75,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 lab-instructor: $(INSTRUCTOR_STAMP)
 	$(BIN)/jupyter lab $(ALLOW_ROOT)
 
-# about 1,600 tests, about 12 minutes on 2 cores
+# about 2,000 tests, about 13 minutes on 2 cores
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist worksteal --durations=10
 
