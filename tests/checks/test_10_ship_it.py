@@ -8,6 +8,7 @@ import pytest
 from workbook import suite
 from workbook.app import TEST_CONFIG, load_create_app
 from workbook.check_fixtures import instance_config, production_app, refusal
+from workbook.sql import count_statements
 
 # the points each exercise is worth, in the notebook's check cell too (a test keeps the two the same)
 POINTS = {"10.1": 2, "10.2": 2, "10.3": 3, "10.4": 3}
@@ -322,26 +323,13 @@ def app_without_database(folder, where):
 
 def ask(app, method="GET"):
     """Ask /health as a visitor (no cookie); return the answer and the SQL statements run while answering."""
-    from sqlalchemy import event
-
-    from bookshelf.db import db
-
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = app.test_client().open("/health", method=method)
-    except Exception as error:  # TESTING lets a view's exception reach the test client
-        pytest.fail(f"expected an answer, the view raised {type(error).__name__}: a 500 page, or a traceback, "
-                    "for whoever asks")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return response, statements
+    with count_statements(app) as counted:
+        try:
+            response = app.test_client().open("/health", method=method)
+        except Exception as error:  # TESTING lets a view's exception reach the test client
+            pytest.fail(f"expected an answer, the view raised {type(error).__name__}: a 500 page, or a traceback, "
+                        "for whoever asks")
+    return response, counted.statements
 
 
 def add_books(app, count):

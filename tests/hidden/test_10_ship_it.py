@@ -5,6 +5,7 @@ import pytest
 
 from workbook import suite
 from workbook.check_fixtures import instance_config, production_app, refusal
+from workbook.sql import count_statements
 
 A_KEY = "5f0e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100"
 
@@ -134,23 +135,10 @@ def asked(app, method="GET"):
     """Ask /health as a visitor; return the answer and the SQL statements run while answering."""
     import importlib
 
-    from sqlalchemy import event
-
     importlib.import_module("bookshelf.health")
-    from bookshelf.db import db
-
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        return app.test_client().open("/health", method=method), statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    with count_statements(app) as counted:
+        response = app.test_client().open("/health", method=method)
+    return response, counted.statements
 
 
 @pytest.mark.exercise("10.4")
